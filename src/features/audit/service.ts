@@ -1,0 +1,69 @@
+import type { Conn } from "../../lib/db.ts";
+import { newId } from "../../lib/ids.ts";
+import type { Ctx } from "../auth/actor.ts";
+
+/**
+ * The closed list of auditable resources. A new mutating feature adds its type here.
+ */
+export type AuditResource =
+  | "organization"
+  | "user"
+  | "membership"
+  | "session"
+  | "api_key"
+  | "provider_credential"
+  | "model"
+  | "model_price"
+  | "prompt"
+  | "prompt_version"
+  | "prompt_label";
+
+export interface AuditEntry {
+  action: string;
+  resourceType: AuditResource;
+  resourceId: string | null;
+  /** what changed; never secrets (callers pass hints, not keys) */
+  summary?: Record<string, unknown>;
+  /** only for actions before an org context exists (e.g. a failed login) */
+  orgId?: string | null;
+}
+
+const SECRET_KEYS = /pass(word)?|secret|token|api_?key|authorization|cookie/i;
+
+/** Belt and braces: drop any field that looks like a secret, however it got into a summary. */
+function scrub(value: unknown, depth = 0): unknown {
+  if (depth > 4 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = SECRET_KEYS.test(k) && typeof v === "string" ? "[redacted]" : scrub(v, depth + 1);
+  }
+  return out;
+}
+
+/** Write one audit row inside the caller's transaction, so the mutation and its record commit together. */
+export async function audit(
+  tx: Conn,
+  ctx: Ctx | { system: true; requestId?: string },
+  entry: AuditEntry,
+): Promise<void> {
+  const isSystem = "system" in ctx;
+  await tx
+    .insertInto("audit_logs")
+    .values({
+      id: newId("audit"),
+      organization_id: entry.orgId !== undefined ? entry.orgId : isSystem ? null : ctx.actor.orgId,
+      actor_type: isSystem ? "system" : ctx.actor.kind,
+      actor_id: isSystem ? null : ctx.actor.id,
+      action: entry.action,
+      resource_type: entry.resourceType,
+      resource_id: entry.resourceId,
+      summary: JSON.stringify(scrub(entry.summary ?? {})),
+      ip: isSystem ? null : ctx.meta.ip,
+      user_agent: isSystem ? null : ctx.meta.userAgent,
+      request_id: isSystem ? (ctx.requestId ?? null) : ctx.meta.requestId,
+      // millisecond precision, so (created_at, id) cursors compare exactly with JS dates
+      created_at: new Date(),
+    })
+    .execute();
+}

@@ -1,0 +1,34 @@
+import type { FastifyInstance } from "fastify";
+import { sql } from "kysely";
+import type { Deps } from "../../deps.ts";
+import { pendingMigrations } from "../../lib/migrate.ts";
+
+/** Liveness and readiness stay cheap: no auth, one round trip at most. The detailed health check comes with observability. */
+export function registerHealthRoutes(app: FastifyInstance, deps: Deps): void {
+  app.get(
+    "/healthz",
+    { config: { rules: { auth: "public" } }, schema: { tags: ["health"], summary: "Liveness" } },
+    async () => ({
+      status: "ok",
+    }),
+  );
+
+  app.get(
+    "/readyz",
+    {
+      config: { rules: { auth: "public" } },
+      schema: { tags: ["health"], summary: "Readiness: database reachable and migrations applied" },
+    },
+    async (_req, reply) => {
+      try {
+        await sql`SELECT 1`.execute(deps.db);
+        const pending = await pendingMigrations(deps.db);
+        if (pending.length)
+          return reply.status(503).send({ status: "not_ready", reason: "pending migrations", pending });
+        return { status: "ready", database: deps.dbHandle.driver };
+      } catch {
+        return reply.status(503).send({ status: "not_ready", reason: "database unreachable" });
+      }
+    },
+  );
+}

@@ -1,0 +1,32 @@
+import { defineConfig } from "vitest/config";
+
+/**
+ * Three projects:
+ *  - unit:     *.test.ts       pure logic and adapter tests, no database
+ *  - pglite:   *.int.test.ts   integration tests through app.inject() on embedded PGlite
+ *  - postgres: *.int.test.ts   the same files again on a real PostgreSQL (TEST_DATABASE_URL)
+ * `npm test` runs all three. See test/README.md.
+ */
+const integration = ["src/**/*.int.test.ts", "test/**/*.int.test.ts"];
+
+export default defineConfig({
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+          exclude: [...integration, "**/node_modules/**"],
+        },
+      },
+      {
+        test: { name: "pglite", include: integration, env: { LECTERN_TEST_DB: "pglite" } },
+      },
+      {
+        test: { name: "postgres", include: integration, env: { LECTERN_TEST_DB: "postgres" } },
+      },
+    ],
+  },
+});
