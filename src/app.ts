@@ -30,6 +30,7 @@ import { registerOrgRoutes } from "./features/orgs/routes.ts";
 import { registerPromptRoutes } from "./features/prompts/routes.ts";
 import { registerProviderRoutes } from "./features/providers/routes.ts";
 import { AppError, type ErrorCode } from "./lib/errors.ts";
+import { trackRoutes } from "./lib/http.ts";
 import { newId } from "./lib/ids.ts";
 
 const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
@@ -107,6 +108,11 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest("actor", null);
+  // The docs UI's own routes (registered by the plugin) are public, like the document they render.
+  app.addHook("onRoute", (route) => {
+    if (route.url.startsWith("/api/v1/docs")) route.config = { ...route.config, rules: { auth: "public" } };
+  });
+  trackRoutes(app);
 
   await app.register(cookie);
   await app.register(swagger, {

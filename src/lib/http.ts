@@ -28,6 +28,35 @@ declare module "fastify" {
   }
 }
 
+export interface RouteInfo {
+  method: string;
+  url: string;
+  rules: RouteRules;
+}
+
+/**
+ * Every route an app registered, with its rules; filled by buildApp's onRoute hook. The shared isolation,
+ * role and audit suites walk it, so a new route is covered (or fails those suites) without anyone
+ * remembering to add it.
+ */
+const routeTables = new WeakMap<FastifyInstance, RouteInfo[]>();
+
+export function trackRoutes(app: FastifyInstance): void {
+  const table: RouteInfo[] = [];
+  routeTables.set(app, table);
+  app.addHook("onRoute", (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (method === "HEAD") continue;
+      table.push({ method, url: route.url, rules: route.config?.rules ?? {} });
+    }
+  });
+}
+
+export function routeTable(app: FastifyInstance): RouteInfo[] {
+  return routeTables.get(app) ?? [];
+}
+
 export type App = FastifyInstance;
 export type TypedApp = ReturnType<FastifyInstance["withTypeProvider"]> & FastifyInstance;
 
