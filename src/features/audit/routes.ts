@@ -1,7 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { Deps } from "../../deps.ts";
-import { ctxOf, decodeCursor, encodeCursor, paginationQuery, typed } from "../../lib/http.ts";
+import { ctxOf, paginationQuery, typed } from "../../lib/http.ts";
+import { listAuditLogs } from "./service.ts";
 
 const entry = z
   .object({
@@ -36,38 +37,6 @@ export function registerAuditRoutes(app: FastifyInstance, deps: Deps): void {
         response: { 200: z.object({ data: z.array(entry), next_cursor: z.string().nullable() }) },
       },
     },
-    async (req) => {
-      const ctx = ctxOf(req);
-      const f = req.query;
-      let q = deps.db.selectFrom("audit_logs").selectAll().where("organization_id", "=", ctx.actor.orgId);
-      if (f.action) q = q.where("action", "=", f.action);
-      if (f.resource_type) q = q.where("resource_type", "=", f.resource_type);
-      if (f.resource_id) q = q.where("resource_id", "=", f.resource_id);
-      if (f.actor_id) q = q.where("actor_id", "=", f.actor_id);
-      if (f.cursor) {
-        const a = decodeCursor(f.cursor);
-        q = q.where((eb) =>
-          eb.or([
-            eb("created_at", "<", a.createdAt),
-            eb.and([eb("created_at", "=", a.createdAt), eb("id", "<", a.id)]),
-          ]),
-        );
-      }
-      const rows = await q
-        .orderBy("created_at", "desc")
-        .orderBy("id", "desc")
-        .limit(f.limit + 1)
-        .execute();
-      const page = rows.slice(0, f.limit);
-      const last = page[page.length - 1];
-      return {
-        data: page.map((e) => ({
-          ...e,
-          summary: e.summary as Record<string, unknown>,
-          created_at: new Date(e.created_at).toISOString(),
-        })),
-        next_cursor: rows.length > f.limit && last ? encodeCursor(last.created_at, last.id) : null,
-      };
-    },
+    async (req) => listAuditLogs(deps, ctxOf(req), req.query),
   );
 }

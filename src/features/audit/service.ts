@@ -1,6 +1,9 @@
+import type { Deps } from "../../deps.ts";
 import type { Conn } from "../../lib/db.ts";
+import { decodeCursor, encodeCursor } from "../../lib/http.ts";
 import { newId } from "../../lib/ids.ts";
 import type { Ctx } from "../auth/actor.ts";
+import * as q from "./queries.ts";
 
 /**
  * The closed list of auditable resources. A new mutating feature adds its type here.
@@ -66,4 +69,36 @@ export async function audit(
       created_at: new Date(),
     })
     .execute();
+}
+
+export async function listAuditLogs(
+  deps: Deps,
+  ctx: Ctx,
+  f: {
+    action?: string;
+    resource_type?: string;
+    resource_id?: string;
+    actor_id?: string;
+    limit: number;
+    cursor?: string;
+  },
+) {
+  const rows = await q.listAudit(deps.db, ctx.actor.orgId, {
+    ...(f.action ? { action: f.action } : {}),
+    ...(f.resource_type ? { resourceType: f.resource_type } : {}),
+    ...(f.resource_id ? { resourceId: f.resource_id } : {}),
+    ...(f.actor_id ? { actorId: f.actor_id } : {}),
+    ...(f.cursor ? { after: decodeCursor(f.cursor) } : {}),
+    limit: f.limit,
+  });
+  const page = rows.slice(0, f.limit);
+  const last = page[page.length - 1];
+  return {
+    data: page.map((e) => ({
+      ...e,
+      summary: e.summary as Record<string, unknown>,
+      created_at: new Date(e.created_at).toISOString(),
+    })),
+    next_cursor: rows.length > f.limit && last ? encodeCursor(last.created_at, last.id) : null,
+  };
 }
