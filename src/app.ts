@@ -17,14 +17,14 @@ import {
 } from "fastify-type-provider-zod";
 import type { Deps } from "./deps.ts";
 import { registerAuditRoutes } from "./features/audit/routes.ts";
-import type { Actor } from "./features/auth/actor.ts";
 import { requirePermission } from "./features/auth/actor.ts";
 import { registerAuthRoutes, SESSION_COOKIE } from "./features/auth/routes.ts";
-import { actorFromApiKey, actorFromSession } from "./features/auth/service.ts";
+import { actorFromRequest } from "./features/auth/service.ts";
 import { registerExecutionRoutes } from "./features/executions/routes.ts";
 import { registerGatewayRoutes } from "./features/gateway/routes.ts";
 import { registerHealthRoutes } from "./features/health/routes.ts";
 import { registerKeyRoutes } from "./features/keys/routes.ts";
+import { registerMetricsRoutes } from "./features/metrics/routes.ts";
 import { registerModelRoutes } from "./features/models/routes.ts";
 import { registerOrgRoutes } from "./features/orgs/routes.ts";
 import { registerPromptRoutes } from "./features/prompts/routes.ts";
@@ -32,18 +32,9 @@ import { registerProviderRoutes } from "./features/providers/routes.ts";
 import { AppError, type ErrorCode } from "./lib/errors.ts";
 import { trackRoutes } from "./lib/http.ts";
 import { newId } from "./lib/ids.ts";
+import { currentTraceId } from "./lib/tracing.ts";
 
 const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
-
-async function authenticate(deps: Deps, req: FastifyRequest): Promise<Actor | null> {
-  const header = req.headers.authorization;
-  if (header) {
-    const m = /^Bearer\s+(\S+)$/i.exec(header);
-    return m?.[1] ? actorFromApiKey(deps, m[1]) : null;
-  }
-  const token = req.cookies[SESSION_COOKIE];
-  return token ? actorFromSession(deps, token) : null;
-}
 
 const statusToCode: Record<number, ErrorCode> = {
   400: "bad_request",
@@ -82,6 +73,13 @@ function toAppError(err: FastifyError): AppError {
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
       return new AppError("bad_request", "Request body is not valid JSON");
   }
+  // PostgreSQL data exceptions (class 22: a NUL byte in text, a number out of range, …) are bad input.
+  if (typeof err.code === "string" && /^22[0-9A-Z]{3}$/.test(err.code)) {
+    return new AppError(
+      "bad_request",
+      "A value in the request cannot be stored (invalid characters or out of range)",
+    );
+  }
   if (err instanceof SyntaxError && err.statusCode === 400) {
     return new AppError("bad_request", "Request body is not valid JSON");
   }
@@ -108,11 +106,15 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest("actor", null);
+  // JSON only: without this, Fastify parses text/plain and a JSON route would answer 400 instead of 415.
+  app.removeContentTypeParser("text/plain");
   // The docs UI's own routes (registered by the plugin) are public, like the document they render.
   app.addHook("onRoute", (route) => {
     if (route.url.startsWith("/api/v1/docs")) route.config = { ...route.config, rules: { auth: "public" } };
   });
   trackRoutes(app);
+  // First, so that the request span wraps every hook and handler.
+  if (deps.tracing) await app.register(deps.tracing.fastifyPlugin);
 
   await app.register(cookie);
   await app.register(swagger, {
@@ -143,13 +145,18 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     async () => app.swagger(),
   );
 
+  const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+  const methodLabel = (m: string) => (KNOWN_METHODS.has(m) ? m : "_OTHER");
+  app.addHook("onRequest", async (req) => {
+    deps.metrics.http.active.inc({ http_request_method: methodLabel(req.method) });
+  });
   app.addHook("onRequest", async (req, reply) => {
     reply.header("x-request-id", req.id);
     if (req.routeOptions.url === undefined) return; // unknown route: the 404 handler answers
     const rules = req.routeOptions.config.rules ?? {};
     const auth = rules.auth ?? "org";
     if (auth === "public") return;
-    req.actor = await authenticate(deps, req);
+    req.actor = await actorFromRequest(deps, req.headers, req.cookies[SESSION_COOKIE]);
     if (!req.actor)
       throw new AppError("unauthenticated", "Authentication required: send a valid API key or session");
     if (auth === "org") {
@@ -159,6 +166,18 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   });
 
   app.addHook("onResponse", async (req, reply) => {
+    deps.metrics.http.active.dec({ http_request_method: methodLabel(req.method) });
+    const traceId = currentTraceId();
+    deps.metrics.http.duration.observe({
+      labels: {
+        http_request_method: methodLabel(req.method),
+        // The route template, never the raw URL: unmatched paths share one series.
+        http_route: req.routeOptions.url ?? "unmatched",
+        http_response_status_code: String(reply.statusCode),
+      },
+      value: reply.elapsedTime / 1000,
+      ...(traceId ? { exemplarLabels: { trace_id: traceId } as never } : {}),
+    });
     req.log.info(
       {
         request_id: req.id,
@@ -183,6 +202,10 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       request_id: String(req.id),
     };
     if (appErr.details !== undefined) body.details = appErr.details;
+    if (appErr.status >= 500) {
+      const traceId = currentTraceId();
+      if (traceId) body.trace_id = traceId;
+    }
     // OpenAI clients read error.type on /v1; harmless elsewhere.
     if (req.url.startsWith("/v1/"))
       body.type = appErr.status >= 500 ? "server_error" : "invalid_request_error";
@@ -200,6 +223,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   });
 
   registerHealthRoutes(app, deps);
+  registerMetricsRoutes(app, deps);
   registerAuthRoutes(app, deps);
   registerOrgRoutes(app, deps);
   registerKeyRoutes(app, deps);

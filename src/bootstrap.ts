@@ -7,6 +7,8 @@ import type { Config } from "./config.ts";
 import type { Deps } from "./deps.ts";
 import { KeyCache } from "./features/keys/cache.ts";
 import { createKeyForBootstrap } from "./features/keys/service.ts";
+import { createMetrics } from "./features/metrics/metrics.ts";
+import { activityCounts } from "./features/metrics/service.ts";
 import { createOrgWithOwner } from "./features/orgs/service.ts";
 import { createProviderFactory } from "./features/providers/registry.ts";
 import { systemClock } from "./lib/clock.ts";
@@ -14,6 +16,7 @@ import { createSecretBox, parseMasterKey, randomToken } from "./lib/crypto.ts";
 import { createPgliteDb, createPostgresDb, type DbHandle } from "./lib/db.ts";
 import { AppError } from "./lib/errors.ts";
 import { migrate } from "./lib/migrate.ts";
+import { startTracing, traceFields } from "./lib/tracing.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const version: string = (
@@ -23,6 +26,8 @@ export const version: string = (
 export function createLogger(config: Config): Logger {
   return pino({
     level: config.LOG_LEVEL,
+    // trace_id/span_id on every line written inside a traced request (nothing when tracing is off)
+    mixin: traceFields,
     base: { service: "lectern" },
     redact: {
       paths: ["req.headers.authorization", "req.headers.cookie", "*.api_key", "*.password"],
@@ -57,6 +62,14 @@ export async function buildDeps(
   overrides: Partial<Deps> = {},
 ): Promise<Deps> {
   const dbHandle = overrides.dbHandle ?? (await openDatabase(config));
+  const metrics =
+    overrides.metrics ??
+    createMetrics({
+      poolStats: () => dbHandle.poolStats(),
+      activity: () => activityCounts(dbHandle.db),
+      build: { version, mode: config.mode, driver: dbHandle.driver },
+    });
+  dbHandle.setObserver({ onWait: (s) => metrics.db.observeWait(s), onTimeout: () => metrics.db.timeout() });
   return {
     config,
     db: dbHandle.db,
@@ -66,6 +79,15 @@ export async function buildDeps(
     secrets: createSecretBox(loadMasterKey(config)),
     keyCache: new KeyCache(config.LECTERN_KEY_CACHE_TTL_MS),
     providers: createProviderFactory(config),
+    metrics,
+    tracing:
+      overrides.tracing !== undefined
+        ? overrides.tracing
+        : startTracing({
+            endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+            serviceName: config.OTEL_SERVICE_NAME,
+            version,
+          }),
     hooks: {},
     version,
     startedAt: new Date(),

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.ts";
 import { buildDeps, createLogger, firstRunSetup } from "./bootstrap.ts";
 import type { Config } from "./config.ts";
+import { startMetricsServer } from "./features/metrics/routes.ts";
 
 /** Boot: build deps, migrate, first-run setup, listen; on SIGTERM/SIGINT stop accepting, drain, close pools. */
 export async function serve(config: Config): Promise<FastifyInstance> {
@@ -10,6 +11,7 @@ export async function serve(config: Config): Promise<FastifyInstance> {
   const first = await firstRunSetup(deps);
   const app = await buildApp(deps);
   await app.listen({ port: config.PORT, host: config.HOST });
+  const metricsServer = await startMetricsServer(deps);
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.PORT;
   const url = `http://${config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST}:${port}`;
@@ -42,7 +44,9 @@ export async function serve(config: Config): Promise<FastifyInstance> {
     force.unref();
     try {
       await app.close();
+      await metricsServer?.close();
       await deps.dbHandle.close();
+      await deps.tracing?.shutdown();
       log.info("shutdown complete");
       process.exit(0);
     } catch (err) {

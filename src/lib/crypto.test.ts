@@ -67,7 +67,9 @@ describe("secret box (AES-256-GCM)", () => {
   });
   it("shows a masked hint", () => {
     expect(secretHint("sk-proj-abcdefghijklmnop")).toBe("sk-…mnop");
-    expect(secretHint("short")).toBe("…hort");
+    expect(secretHint("short")).toBe("…t");
+    expect(secretHint("none")).not.toContain("none");
+    expect(secretHint("short-abcd")).toBe("…abcd");
   });
 });
 

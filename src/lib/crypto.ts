@@ -155,9 +155,12 @@ export function createSecretBox(masterKey: Buffer, keyId = "local"): SecretBox {
   };
 }
 
-/** "sk-…abcd": enough for a person to tell two credentials apart. */
+/**
+ * "sk-…abcd": enough for a person to tell two credentials apart, never most of the secret. Short secrets
+ * (local servers often take "none" or a few characters) show at most one character.
+ */
 export function secretHint(secret: string): string {
-  const tail = secret.slice(-4);
-  const head = secret.length > 12 ? secret.slice(0, 3) : "";
-  return `${head}…${tail}`;
+  if (secret.length < 8) return `…${secret.slice(-1)}`;
+  if (secret.length < 12) return `…${secret.slice(-4)}`;
+  return `${secret.slice(0, 3)}…${secret.slice(-4)}`;
 }

@@ -1,8 +1,10 @@
 import { mkdirSync } from "node:fs";
+import { performance } from "node:perf_hooks";
 import { PGlite } from "@electric-sql/pglite";
 import { Kysely, PostgresDialect, type Transaction } from "kysely";
 import pg from "pg";
 import type { Database } from "./db-types.ts";
+import { inSpan } from "./tracing.ts";
 
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
@@ -17,11 +19,42 @@ export interface PoolStats {
   waiting: number;
 }
 
+/** Told about every connection acquisition, for the pool metrics (set once metrics exist). */
+export interface PoolObserver {
+  onWait(seconds: number): void;
+  onTimeout(): void;
+}
+
 export interface DbHandle {
   db: Db;
   driver: "pglite" | "postgres";
   poolStats(): PoolStats;
+  setObserver(observer: PoolObserver): void;
   close(): Promise<void>;
+}
+
+/** A CLIENT span per statement when the caller is being traced (db.* semconv); free when tracing is off. */
+function tracedQuery<T>(sql: string, run: () => Promise<T>): Promise<T> {
+  const op = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? "QUERY";
+  return inSpan(
+    op,
+    { "db.system.name": "postgresql", "db.operation.name": op, "db.query.text": sql.slice(0, 2000) },
+    () => run(),
+  );
+}
+
+const TRACED = Symbol("lectern.traced");
+
+function traceClient(client: pg.PoolClient): pg.PoolClient {
+  const marked = client as pg.PoolClient & { [TRACED]?: true };
+  if (marked[TRACED]) return client;
+  const original = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (text: unknown, values?: unknown) =>
+    typeof text === "string"
+      ? tracedQuery(text, () => original(text, values) as Promise<unknown>)
+      : original(text, values);
+  marked[TRACED] = true;
+  return client;
 }
 
 const NUMERIC_OID = 1700;
@@ -41,10 +74,28 @@ export function createPostgresDb(url: string, max = 10): DbHandle {
   pool.on("error", () => {
     // An idle client lost its connection; the pool replaces it. Queries surface their own errors.
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  let observer: PoolObserver | null = null;
+  const instrumented = {
+    connect: async () => {
+      const start = performance.now();
+      try {
+        const client = await pool.connect();
+        observer?.onWait((performance.now() - start) / 1000);
+        return traceClient(client);
+      } catch (err) {
+        if (/timeout/i.test((err as Error).message)) observer?.onTimeout();
+        throw err;
+      }
+    },
+    end: () => pool.end(),
+  };
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: instrumented }) });
   return {
     db,
     driver: "postgres",
+    setObserver: (o) => {
+      observer = o;
+    },
     poolStats: () => ({
       driver: "postgres",
       max,
@@ -66,6 +117,7 @@ class PgliteSingleConnectionPool {
   private locked = false;
   private readonly queue: Array<() => void> = [];
   waiting = 0;
+  observer: PoolObserver | null = null;
 
   constructor(pglite: PGlite) {
     this.pg = pglite;
@@ -73,25 +125,20 @@ class PgliteSingleConnectionPool {
 
   async connect() {
     if (this.locked) {
+      const start = performance.now();
       this.waiting++;
       await new Promise<void>((resolve) => this.queue.push(resolve));
       this.waiting--;
+      this.observer?.onWait((performance.now() - start) / 1000);
+    } else {
+      this.observer?.onWait(0);
     }
     this.locked = true;
     const client = this.pg;
     let released = false;
     return {
-      query: async (sql: string, params: readonly unknown[]) => {
-        const command = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase();
-        if (params.length === 0) {
-          // The simple protocol runs multi-statement text, which plain-SQL migrations need.
-          const all = await client.exec(sql);
-          const res = all[all.length - 1];
-          return { rows: res?.rows ?? [], rowCount: res?.affectedRows ?? res?.rows.length ?? 0, command };
-        }
-        const res = await client.query(sql, params as unknown[]);
-        return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length, command };
-      },
+      query: (sql: string, params: readonly unknown[]) =>
+        tracedQuery(sql, () => this.run(client, sql, params)),
       release: () => {
         if (released) return;
         released = true;
@@ -100,6 +147,22 @@ class PgliteSingleConnectionPool {
         else this.locked = false;
       },
     };
+  }
+
+  private async run(client: PGlite, sql: string, params: readonly unknown[]) {
+    const command = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase();
+    if (params.length === 0) {
+      // The simple protocol runs multi-statement text, which plain-SQL migrations need.
+      const all = await client.exec(sql);
+      const res = all[all.length - 1];
+      return { rows: res?.rows ?? [], rowCount: res?.affectedRows ?? res?.rows.length ?? 0, command };
+    }
+    const res = await client.query(sql, params as unknown[]);
+    return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length, command };
+  }
+
+  get busy(): boolean {
+    return this.locked;
   }
 
   async end() {
@@ -123,9 +186,12 @@ export async function createPgliteDb(dataDir: string | null): Promise<DbHandle> 
       driver: "pglite",
       max: 1,
       total: 1,
-      idle: pool.waiting > 0 ? 0 : 1,
+      idle: pool.busy ? 0 : 1,
       waiting: pool.waiting,
     }),
+    setObserver: (o) => {
+      pool.observer = o;
+    },
     close: () => db.destroy(),
   };
 }

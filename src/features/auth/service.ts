@@ -90,6 +90,19 @@ export async function switchOrg(deps: Deps, ctx: Ctx, orgId: string): Promise<vo
   });
 }
 
+/** The request's credentials → actor: a Bearer API key, else the session cookie; null when neither is valid. */
+export async function actorFromRequest(
+  deps: Deps,
+  headers: { authorization?: string | undefined },
+  sessionToken: string | undefined,
+): Promise<Actor | null> {
+  if (headers.authorization) {
+    const m = /^Bearer\s+(\S+)$/i.exec(headers.authorization);
+    return m?.[1] ? actorFromApiKey(deps, m[1]) : null;
+  }
+  return sessionToken ? actorFromSession(deps, sessionToken) : null;
+}
+
 /** Resolve a session cookie's token to an actor, or null when it is unknown, expired or has no org. */
 export async function actorFromSession(deps: Deps, token: string): Promise<Actor | null> {
   const sessionId = sha256Hex(token);

@@ -1,10 +1,13 @@
+import { performance } from "node:perf_hooks";
 import type { Deps } from "../../deps.ts";
 import { inTransaction } from "../../lib/db.ts";
 import type { ExecutionRow, ExecutionSource } from "../../lib/db-types.ts";
 import { AppError } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
 import { costPicoUsd, formatCost } from "../../lib/money.ts";
+import { currentTraceId, endSpan, startChildSpan } from "../../lib/tracing.ts";
 import { type Ctx, requirePermission } from "../auth/actor.ts";
+import { observeExecution, observeProviderCall } from "../metrics/service.ts";
 import * as models from "../models/service.ts";
 import { missingVariables, render, type Variables } from "../prompts/template.ts";
 import * as providers from "../providers/service.ts";
@@ -151,6 +154,39 @@ export function providerFailure(err: unknown): AppError {
   return new AppError("provider_error", "The model call failed");
 }
 
+/** A GenAI CLIENT span (semconv: "chat {model}") around the provider call; null when not traced. */
+function genAiSpan(p: Prepared) {
+  const params = p.state.params;
+  return startChildSpan(`chat ${p.state.model.upstream_model}`, {
+    "gen_ai.operation.name": "chat",
+    "gen_ai.provider.name": p.state.model.provider,
+    "gen_ai.request.model": p.state.model.upstream_model,
+    "gen_ai.request.stream": p.state.stream,
+    ...(params.maxTokens !== undefined ? { "gen_ai.request.max_tokens": params.maxTokens } : {}),
+    ...(params.temperature !== undefined ? { "gen_ai.request.temperature": params.temperature } : {}),
+    ...(params.topP !== undefined ? { "gen_ai.request.top_p": params.topP } : {}),
+  });
+}
+
+function finishGenAiSpan(span: ReturnType<typeof genAiSpan>, result: CompletionResult | null, err: unknown) {
+  if (!span) return;
+  if (result) {
+    span.setAttributes({
+      "gen_ai.usage.input_tokens": result.usage.inputTokens,
+      "gen_ai.usage.output_tokens": result.usage.outputTokens,
+      "gen_ai.usage.cache_read.input_tokens": result.usage.cachedInputTokens,
+      "gen_ai.usage.reasoning.output_tokens": result.usage.reasoningTokens,
+      "gen_ai.response.finish_reasons": [result.finishReason],
+    });
+  }
+  endSpan(
+    span,
+    err
+      ? { type: err instanceof ProviderError ? err.kind : "upstream_error", message: (err as Error).message }
+      : undefined,
+  );
+}
+
 async function callProvider(deps: Deps, p: Prepared, signal?: AbortSignal) {
   const credential = await providers.resolveCredential(deps, p.ctx.actor.orgId, p.state.model);
   const adapter = deps.providers.adapterFor(p.state.model, credential);
@@ -232,6 +268,7 @@ async function record(deps: Deps, p: Prepared, o: Outcome): Promise<ExecutionVie
     return exec;
   });
   const view = executionSummary(row);
+  observeExecution(deps, state.model, ctx.actor.orgTier, view);
   for (const hook of deps.hooks.afterCommit ?? []) {
     hook(deps, ctx, view).catch((err) =>
       deps.log.warn({ err, execution_id: view.id }, "after-commit hook failed"),
@@ -250,16 +287,38 @@ export async function runModelCall(deps: Deps, ctx: Ctx, input: ModelCallInput):
   const prepared = await prepare(deps, ctx, input, false);
   if ("replay" in prepared) return executionSummary(prepared.replay);
   let result: CompletionResult;
+  let callStart = 0;
   try {
     if (prepared.cached) {
       result = prepared.cached;
     } else {
       const { adapter, req } = await callProvider(deps, prepared);
-      result = await adapter.complete(req);
+      callStart = performance.now();
+      const span = genAiSpan(prepared);
+      try {
+        result = await adapter.complete(req);
+      } catch (err) {
+        finishGenAiSpan(span, null, err);
+        throw err;
+      }
+      finishGenAiSpan(span, result, null);
+      observeProviderCall(deps, {
+        model: prepared.state.model,
+        seconds: (performance.now() - callStart) / 1000,
+        ttftSeconds: null,
+        errorType: null,
+        traceId: currentTraceId(),
+      });
     }
   } catch (err) {
     if (err instanceof AppError) throw err;
     const failure = providerFailure(err);
+    observeProviderCall(deps, {
+      model: prepared.state.model,
+      seconds: callStart ? (performance.now() - callStart) / 1000 : 0,
+      ttftSeconds: null,
+      errorType: err instanceof ProviderError ? err.kind : "upstream_error",
+    });
     const view = await record(deps, prepared, {
       result: null,
       output: "",
@@ -321,6 +380,23 @@ export async function streamModelCall(
     let output = "";
     let ttftMs: number | null = null;
     let result: CompletionResult | null = null;
+    const callStart = performance.now();
+    let firstChunkAt: number | null = null;
+    const span = prepared.cached ? null : genAiSpan(prepared);
+    const traceId = currentTraceId();
+    const observe = (errorType: string | null, err?: unknown) => {
+      if (prepared.cached) return;
+      if (span && firstChunkAt !== null)
+        span.setAttribute("gen_ai.response.time_to_first_chunk", (firstChunkAt - callStart) / 1000);
+      finishGenAiSpan(span, errorType ? null : result, errorType ? (err ?? new Error(errorType)) : null);
+      observeProviderCall(deps, {
+        model: prepared.state.model,
+        seconds: (performance.now() - callStart) / 1000,
+        ttftSeconds: firstChunkAt === null ? null : (firstChunkAt - callStart) / 1000,
+        errorType,
+        traceId,
+      });
+    };
     try {
       if (prepared.cached) {
         result = prepared.cached;
@@ -329,7 +405,10 @@ export async function streamModelCall(
       } else if (call) {
         for await (const ev of call.adapter.stream(call.req)) {
           if (ev.type === "delta") {
-            if (ttftMs === null) ttftMs = deps.clock.now().getTime() - startedMs;
+            if (ttftMs === null) {
+              ttftMs = deps.clock.now().getTime() - startedMs;
+              firstChunkAt = performance.now();
+            }
             output += ev.text;
             yield { type: "delta", text: ev.text } as const;
           } else {
@@ -347,11 +426,13 @@ export async function streamModelCall(
       const failure = signal.aborted
         ? new AppError("bad_request", "The client closed the connection")
         : providerFailure(err);
+      observe(signal.aborted ? "cancelled" : err instanceof ProviderError ? err.kind : "upstream_error", err);
       const usage = result?.usage ?? zeroUsage;
       const view = await record(deps, prepared, { result, output, usage, error: failure, ttftMs });
       yield { type: "error", error: failure, execution: view } as const;
       return;
     }
+    observe(null);
     const view = await record(deps, prepared, { result, output, usage: result.usage, error: null, ttftMs });
     yield { type: "done", execution: view } as const;
   })();

@@ -102,7 +102,7 @@ export function registerExecutionRoutes(app: FastifyInstance, deps: Deps): void 
         description: streamDoc,
         params: z.object({ promptId: z.string().min(1).max(64) }),
         body: z.object({
-          version: z.number().int().min(1).optional(),
+          version: z.number().int().min(1).max(2_147_483_647).optional(),
           label: z.string().min(1).max(64).optional(),
           variables: variables.optional(),
           stream: z.boolean().optional(),

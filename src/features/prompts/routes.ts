@@ -172,7 +172,7 @@ export function registerPromptRoutes(app: FastifyInstance, deps: Deps): void {
       schema: {
         tags,
         summary: "One version",
-        params: promptParams.extend({ version: z.coerce.number().int().min(1) }),
+        params: promptParams.extend({ version: z.coerce.number().int().min(1).max(2_147_483_647) }),
         response: { 200: version },
       },
     },
@@ -189,7 +189,7 @@ export function registerPromptRoutes(app: FastifyInstance, deps: Deps): void {
         tags,
         summary: "Point a label (e.g. production) at a version",
         params: promptParams.extend({ label }),
-        body: z.object({ version: z.number().int().min(1) }),
+        body: z.object({ version: z.number().int().min(1).max(2_147_483_647) }),
         response: { 200: z.object({ prompt_id: z.string(), label: z.string(), version: z.number().int() }) },
       },
     },

@@ -71,6 +71,12 @@ export async function updateCredential(
   return inTransaction(deps.db, async (tx) => {
     const before = await q.getCredential(tx, ctx.actor.orgId, id);
     if (!before) throw notFound("Provider credential");
+    if (before.provider === "openai-compatible" && input.base_url === null) {
+      // Without a base URL its calls (with this key) would go to the OpenAI SDK's default host.
+      throw new AppError("validation_failed", "An openai-compatible credential needs a base_url", [
+        { path: "body.base_url", message: "cannot be removed from an openai-compatible credential" },
+      ]);
+    }
     const after = await q.updateCredential(tx, ctx.actor.orgId, id, {
       ...(input.name !== undefined ? { name: input.name } : {}),
       ...(input.base_url !== undefined ? { base_url: input.base_url } : {}),
