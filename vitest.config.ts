@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 /**
  * Three projects:
- *  - unit:     *.test.ts       pure logic and adapter tests, no database
+ *  - unit:     *.test.ts       pure logic, adapter tests and deploy/ checks (promtool, amtool), no database
  *  - pglite:   *.int.test.ts   integration tests through app.inject() on embedded PGlite
  *  - postgres: *.int.test.ts   the same files again on a real PostgreSQL (TEST_DATABASE_URL)
  * `npm test` runs all three. See test/README.md.
@@ -17,7 +17,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+          include: ["src/**/*.test.ts", "test/**/*.test.ts", "deploy/**/*.test.ts"],
           exclude: [...integration, "**/node_modules/**"],
         },
       },
