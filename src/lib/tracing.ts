@@ -41,6 +41,8 @@ export function startTracing(opts: {
   const fastify = new fastifyOtel.FastifyOtelInstrumentation({
     instrumentHooks: false,
     instrumentHandler: true,
+    // semconv span name "{method} {route}" instead of the plugin's generic "request"
+    requestHook: (span, req) => span.updateName(`${req.method} ${req.routeOptions.url ?? "unmatched"}`),
   });
   fastify.setTracerProvider(provider);
   registerInstrumentations({ tracerProvider: provider, instrumentations: [new UndiciInstrumentation()] });
@@ -109,4 +111,28 @@ export function endSpan(span: Span | null, error?: { type: string; message: stri
     span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
   }
   span.end();
+}
+
+/** Run fn with span as the active span, so work inside (the SDK's fetch) becomes its child. */
+export function withActiveSpan<T>(span: Span | null, fn: () => T): T {
+  return span ? context.with(trace.setSpan(context.active(), span), fn) : fn();
+}
+
+/** An async iterable whose every step runs with span active (a stream's fetch starts on the first step). */
+export function withActiveSpanIterable<T>(span: Span | null, iterable: AsyncIterable<T>): AsyncIterable<T> {
+  if (!span) return iterable;
+  const ctx = trace.setSpan(context.active(), span);
+  return {
+    [Symbol.asyncIterator]() {
+      const it = context.with(ctx, () => iterable[Symbol.asyncIterator]());
+      return {
+        next: () => context.with(ctx, () => it.next()),
+        return: (value?: unknown) =>
+          context.with(
+            ctx,
+            () => it.return?.(value as T) ?? Promise.resolve({ done: true as const, value: value as T }),
+          ),
+      };
+    },
+  };
 }

@@ -5,7 +5,13 @@ import type { ExecutionRow, ExecutionSource } from "../../lib/db-types.ts";
 import { AppError } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
 import { costPicoUsd, formatCost } from "../../lib/money.ts";
-import { currentTraceId, endSpan, startChildSpan } from "../../lib/tracing.ts";
+import {
+  currentTraceId,
+  endSpan,
+  startChildSpan,
+  withActiveSpan,
+  withActiveSpanIterable,
+} from "../../lib/tracing.ts";
 import { type Ctx, requirePermission } from "../auth/actor.ts";
 import { observeExecution, observeProviderCall } from "../metrics/service.ts";
 import * as models from "../models/service.ts";
@@ -296,7 +302,7 @@ export async function runModelCall(deps: Deps, ctx: Ctx, input: ModelCallInput):
       callStart = performance.now();
       const span = genAiSpan(prepared);
       try {
-        result = await adapter.complete(req);
+        result = await withActiveSpan(span, () => adapter.complete(req));
       } catch (err) {
         finishGenAiSpan(span, null, err);
         throw err;
@@ -403,7 +409,7 @@ export async function streamModelCall(
         output = result.text;
         yield { type: "delta", text: result.text } as const;
       } else if (call) {
-        for await (const ev of call.adapter.stream(call.req)) {
+        for await (const ev of withActiveSpanIterable(span, call.adapter.stream(call.req))) {
           if (ev.type === "delta") {
             if (ttftMs === null) {
               ttftMs = deps.clock.now().getTime() - startedMs;
