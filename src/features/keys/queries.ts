@@ -56,3 +56,14 @@ export function revokeKey(db: Conn, orgId: string, keyId: string, at: Date) {
     .returning(publicColumns)
     .executeTakeFirst();
 }
+
+export function revokeKeysCreatedBy(db: Conn, orgId: string, userId: string, at: Date) {
+  return db
+    .updateTable("api_keys")
+    .set({ revoked_at: at })
+    .where("organization_id", "=", orgId)
+    .where("created_by_user_id", "=", userId)
+    .where("revoked_at", "is", null)
+    .returning(["id", "name", "prefix"])
+    .execute();
+}

@@ -134,3 +134,25 @@ export async function revokeKey(deps: Deps, ctx: Ctx, keyId: string) {
   deps.keyCache.invalidateKeyId(keyId);
   return result;
 }
+
+/**
+ * When a member leaves an organization, the keys they created stop working too (same transaction as the
+ * removal; each revocation audited). Returns the revoked ids so the caller can clear the cache after commit.
+ */
+export async function revokeKeysOfDepartedMember(
+  tx: Conn,
+  ctx: Ctx,
+  userId: string,
+  at: Date,
+): Promise<string[]> {
+  const revoked = await q.revokeKeysCreatedBy(tx, ctx.actor.orgId, userId, at);
+  for (const k of revoked) {
+    await audit(tx, ctx, {
+      action: "api_key.revoke",
+      resourceType: "api_key",
+      resourceId: k.id,
+      summary: { name: k.name, prefix: k.prefix, reason: "creator removed from the organization" },
+    });
+  }
+  return revoked.map((k) => k.id);
+}

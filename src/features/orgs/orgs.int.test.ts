@@ -364,6 +364,38 @@ describe.skipIf(skipReason)("organization and members", () => {
     expect(again.statusCode).toBe(404);
   });
 
+  it("removing a member revokes the API keys they created in that org, at once and audited", async () => {
+    const org = await createOrg(h);
+    const admin = await org.member("admin");
+    const created = await h.inject({
+      method: "POST",
+      url: "/api/v1/api-keys",
+      headers: admin.session,
+      payload: { name: "admin's key", scopes: ["prompts:read"] },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const key = json<{ id: string; key: string }>(created);
+    const asKey = { authorization: `Bearer ${key.key}` };
+    expect((await h.inject({ method: "GET", url: "/api/v1/prompts", headers: asKey })).statusCode).toBe(200);
+    const res = await h.inject({
+      method: "DELETE",
+      url: `/api/v1/members/${admin.userId}`,
+      headers: org.owner.session,
+    });
+    expect(res.statusCode).toBe(204);
+    expect((await h.inject({ method: "GET", url: "/api/v1/prompts", headers: asKey })).statusCode).toBe(401);
+    // the owner's own key is untouched
+    expect((await h.inject({ method: "GET", url: "/api/v1/prompts", headers: org.key })).statusCode).toBe(
+      200,
+    );
+    const rows = await h.deps.db
+      .selectFrom("audit_logs")
+      .select(["action", "resource_id"])
+      .where("request_id", "=", String(res.headers["x-request-id"]))
+      .execute();
+    expect(rows).toContainEqual({ action: "api_key.revoke", resource_id: key.id });
+  });
+
   it("validates the add-member body (bad email, bad role, short password → 400)", async () => {
     const org = await createOrg(h);
     for (const payload of [

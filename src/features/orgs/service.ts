@@ -6,6 +6,7 @@ import { AppError, conflict, notFound } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
 import { audit } from "../audit/service.ts";
 import { type Ctx, requirePermission } from "../auth/actor.ts";
+import { revokeKeysOfDepartedMember } from "../keys/service.ts";
 import * as q from "./queries.ts";
 
 export type Tier = "free" | "pro" | "enterprise";
@@ -221,7 +222,7 @@ export async function changeRole(deps: Deps, ctx: Ctx, userId: string, role: Rol
 }
 
 export async function removeMember(deps: Deps, ctx: Ctx, userId: string) {
-  await inTransaction(deps.db, async (tx) => {
+  const revokedKeys = await inTransaction(deps.db, async (tx) => {
     const m = await q.getMembership(tx, ctx.actor.orgId, userId);
     if (!m) throw notFound("Member");
     if (m.role === "owner" && (await q.countOwnersForUpdate(tx, ctx.actor.orgId)) <= 1) {
@@ -229,11 +230,14 @@ export async function removeMember(deps: Deps, ctx: Ctx, userId: string) {
     }
     await q.deleteMembership(tx, ctx.actor.orgId, userId);
     await q.deleteUserSessionsInOrg(tx, ctx.actor.orgId, userId);
+    const keys = await revokeKeysOfDepartedMember(tx, ctx, userId, deps.clock.now());
     await audit(tx, ctx, {
       action: "membership.delete",
       resourceType: "membership",
       resourceId: userId,
-      summary: { role: m.role },
+      summary: { role: m.role, api_keys_revoked: keys.length },
     });
+    return keys;
   });
+  for (const keyId of revokedKeys) deps.keyCache.invalidateKeyId(keyId);
 }
