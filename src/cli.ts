@@ -49,10 +49,11 @@ function fail(message: string): never {
 async function withDeps<T>(
   config: Config,
   fn: (deps: Awaited<ReturnType<typeof buildDeps>>) => Promise<T>,
+  opts: { migrateFirst: boolean } = { migrateFirst: true },
 ): Promise<T> {
   const deps = await buildDeps(config, createLogger({ ...config, LOG_LEVEL: "warn" }));
   try {
-    await migrate(deps.db);
+    if (opts.migrateFirst) await migrate(deps.db);
     return await fn(deps);
   } finally {
     await deps.dbHandle.close();
@@ -73,7 +74,7 @@ export async function run(argv: string[]): Promise<void> {
   const [first, ...rest] = argv;
   const command = first && !first.startsWith("-") ? first : "serve";
   const args = first && !first.startsWith("-") ? rest : argv;
-  if (command === "help" || (command === "serve" && args.includes("--help") && !first)) {
+  if (command === "help" || (first?.startsWith("-") && (args.includes("--help") || args.includes("-h")))) {
     process.stdout.write(`${HELP.main}\n`);
     return;
   }
@@ -106,7 +107,7 @@ export async function run(argv: string[]): Promise<void> {
       return;
     case "migrate": {
       opts({});
-      const applied = await withDeps(config, async (deps) => migrate(deps.db));
+      const applied = await withDeps(config, async (deps) => migrate(deps.db), { migrateFirst: false });
       process.stdout.write(applied.length ? `applied: ${applied.join(", ")}\n` : "database is up to date\n");
       return;
     }

@@ -42,6 +42,10 @@ export async function serve(config: Config): Promise<FastifyInstance> {
       process.exit(1);
     }, 25_000);
     force.unref();
+    // Keep-alive clients (fetch, SDKs, load balancers) would hold idle sockets open and stall close();
+    // idle ones are closed as soon as they go idle, in-flight requests still finish.
+    const idle = setInterval(() => app.server.closeIdleConnections(), 50);
+    idle.unref();
     try {
       await app.close();
       await metricsServer?.close();
