@@ -5,7 +5,6 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
-  type FastifyRequest,
   LogController,
 } from "fastify";
 import {
@@ -23,6 +22,7 @@ import { actorFromRequest } from "./features/auth/service.ts";
 import { registerExecutionRoutes } from "./features/executions/routes.ts";
 import { registerGatewayRoutes } from "./features/gateway/routes.ts";
 import { registerHealthRoutes } from "./features/health/routes.ts";
+import { registerJobRoutes } from "./features/jobs/routes.ts";
 import { registerKeyRoutes } from "./features/keys/routes.ts";
 import { registerMetricsRoutes } from "./features/metrics/routes.ts";
 import { registerModelRoutes } from "./features/models/routes.ts";
@@ -232,6 +232,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   registerPromptRoutes(app, deps);
   registerExecutionRoutes(app, deps);
   registerAuditRoutes(app, deps);
+  registerJobRoutes(app, deps);
   registerGatewayRoutes(app, deps);
   return app;
 }

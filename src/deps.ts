@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import type { PipelineHooks } from "./features/executions/hooks.ts";
+import type { JobRunner } from "./features/jobs/runner.ts";
 import type { KeyCache } from "./features/keys/cache.ts";
 import type { Metrics } from "./features/metrics/metrics.ts";
 import type { ProviderFactory } from "./features/providers/registry.ts";
@@ -27,6 +28,8 @@ export interface Deps {
   tracing: Tracing | null;
   /** the phase-4 stages of the model-call pipeline; empty until those features fill them */
   hooks: PipelineHooks;
+  /** the in-process job runner, once started (main.ts, or a test); enqueuers wake it */
+  jobRunner?: JobRunner;
   version: string;
   startedAt: Date;
 }

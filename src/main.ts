@@ -2,6 +2,8 @@ import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.ts";
 import { buildDeps, createLogger, firstRunSetup } from "./bootstrap.ts";
 import type { Config } from "./config.ts";
+import { jobHandlers } from "./features/jobs/handlers.ts";
+import { JobRunner } from "./features/jobs/runner.ts";
 import { startMetricsServer } from "./features/metrics/routes.ts";
 
 /** Boot: build deps, migrate, first-run setup, listen; on SIGTERM/SIGINT stop accepting, drain, close pools. */
@@ -10,6 +12,16 @@ export async function serve(config: Config): Promise<FastifyInstance> {
   const deps = await buildDeps(config, log);
   const first = await firstRunSetup(deps);
   const app = await buildApp(deps);
+  if (config.LECTERN_WORKER) {
+    deps.jobRunner = new JobRunner(deps, jobHandlers, {
+      concurrency: config.LECTERN_JOB_CONCURRENCY,
+      leaseMs: config.LECTERN_JOB_LEASE_MS,
+      pollMs: config.LECTERN_JOB_POLL_MS,
+      backoffBaseMs: 2000,
+      backoffMaxMs: 300_000,
+    });
+    deps.jobRunner.start();
+  }
   await app.listen({ port: config.PORT, host: config.HOST });
   const metricsServer = await startMetricsServer(deps);
   const address = app.server.address();
@@ -47,6 +59,8 @@ export async function serve(config: Config): Promise<FastifyInstance> {
     const idle = setInterval(() => app.server.closeIdleConnections(), 50);
     idle.unref();
     try {
+      // Stop claiming jobs; in-flight ones get 10 s, then are released for another replica.
+      await deps.jobRunner?.stop(10_000);
       await app.close();
       await metricsServer?.close();
       await deps.dbHandle.close();

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rolePermissions, roles } from "../src/features/auth/permissions.ts";
+import { enqueueJob } from "../src/features/jobs/service.ts";
 import { createKeyForBootstrap } from "../src/features/keys/service.ts";
+import { inTransaction } from "../src/lib/db.ts";
 import type { Role } from "../src/lib/db-types.ts";
 import { type RouteInfo, routeTable } from "../src/lib/http.ts";
 import { createHarness, createOrg, type Harness, json, skipReason, type TestOrg } from "./helpers/harness.ts";
@@ -73,6 +75,7 @@ interface OrgResources {
   credentialId: string;
   modelId: string;
   memberUserId: string;
+  jobId: string;
 }
 
 async function seedResources(h: Harness, org: TestOrg): Promise<OrgResources> {
@@ -135,7 +138,11 @@ async function seedResources(h: Harness, org: TestOrg): Promise<OrgResources> {
     }),
   );
   const member = await org.member("member");
+  const job = await inTransaction(h.deps.db, (tx) =>
+    enqueueJob(tx, { orgId: org.orgId, kind: "isolation.noop", payload: {} }),
+  );
   const ids = {
+    jobId: job.id,
     promptId: p.id,
     executionId: e.id,
     keyId: k.id,
@@ -156,6 +163,7 @@ function paramValues(r: OrgResources): Record<string, string> {
     providerId: r.credentialId,
     modelId: r.modelId,
     userId: r.memberUserId,
+    jobId: r.jobId,
     version: "1",
     label: "production",
   };
@@ -168,6 +176,7 @@ const missingParams: Record<string, string> = {
   providerId: "prv_missing",
   modelId: "mdl_missing",
   userId: "usr_missing",
+  jobId: "job_missing",
   version: "999",
   label: "missing-label",
 };

@@ -180,6 +180,32 @@ export interface AuditLogsTable {
   request_id: string | null;
   created_at: Timestamp;
 }
+export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "dead" | "cancelled";
+export interface JobProgress {
+  done: number;
+  total: number;
+  failed: number;
+}
+export interface JobsTable {
+  id: string;
+  organization_id: string | null;
+  kind: string;
+  payload: Json;
+  status: Generated<JobStatus>;
+  attempts: Generated<number>;
+  max_attempts: number;
+  run_at: Timestamp;
+  locked_by: string | null;
+  locked_until: Timestamp | null;
+  last_error: string | null;
+  progress: Json<JobProgress>;
+  cancel_requested: Generated<boolean>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  finished_at: Timestamp | null;
+}
+export type JobRow = Selectable<JobsTable>;
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -202,6 +228,7 @@ export interface Database {
   executions: ExecutionsTable;
   usage_records: UsageRecordsTable;
   audit_logs: AuditLogsTable;
+  jobs: JobsTable;
   schema_migrations: SchemaMigrationsTable;
 }
 

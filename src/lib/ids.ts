@@ -20,6 +20,14 @@ export const idPrefixes = {
   usage: "use",
   audit: "aud",
   request: "req",
+  job: "job",
+  dataset: "ds",
+  datasetItem: "dsi",
+  evaluationRun: "evr",
+  evaluationResult: "evres",
+  workflow: "wf",
+  workflowRun: "wfr",
+  stepRun: "wfs",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

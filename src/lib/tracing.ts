@@ -80,7 +80,7 @@ export async function inSpan<T>(
   fn: (span: Span | null) => Promise<T>,
 ): Promise<T> {
   const parent = trace.getSpan(context.active());
-  if (!parent || !parent.isRecording()) return fn(null);
+  if (!parent?.isRecording()) return fn(null);
   return tracer().startActiveSpan(name, { kind: SpanKind.CLIENT, attributes }, async (span) => {
     try {
       return await fn(span);
@@ -100,7 +100,7 @@ export function startChildSpan(
   attributes: Record<string, string | number | boolean>,
 ): Span | null {
   const parent = trace.getSpan(context.active());
-  if (!parent || !parent.isRecording()) return null;
+  if (!parent?.isRecording()) return null;
   return tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes });
 }
 

@@ -6,6 +6,8 @@ import { buildApp } from "../../src/app.ts";
 import { buildDeps } from "../../src/bootstrap.ts";
 import { type Config, loadConfig } from "../../src/config.ts";
 import type { Deps } from "../../src/deps.ts";
+import { jobHandlers } from "../../src/features/jobs/handlers.ts";
+import { JobRunner, type RunnerOptions } from "../../src/features/jobs/runner.ts";
 import { createKeyForBootstrap } from "../../src/features/keys/service.ts";
 import { createOrgWithOwner } from "../../src/features/orgs/service.ts";
 import { randomToken, sha256Hex } from "../../src/lib/crypto.ts";
@@ -111,6 +113,7 @@ export async function createHarness(
     databaseUrl: db.url,
     inject: (opts) => app.inject(opts),
     async close() {
+      await deps.jobRunner?.stop(2000);
       await app.close();
       await db.handle.close();
       await db.drop();
@@ -201,6 +204,40 @@ export async function createOrg(
       return { userId, email: memberEmail, role, session: await sessionFor(h.deps, userId, org.id) };
     },
   };
+}
+
+/**
+ * Start a job runner on the harness (fast polling and a short lease), for suites that enqueue jobs.
+ * The harness's close() stops it.
+ */
+export function startJobRunner(h: Harness, opts: Partial<RunnerOptions> = {}): JobRunner {
+  const runner = new JobRunner(h.deps, jobHandlers, {
+    concurrency: 4,
+    leaseMs: 2000,
+    pollMs: 50,
+    backoffBaseMs: 50,
+    backoffMaxMs: 500,
+    ...opts,
+  });
+  h.deps.jobRunner = runner;
+  runner.start();
+  return runner;
+}
+
+/** Poll until check() returns a truthy value, or fail after timeoutMs with the last value seen. */
+export async function waitFor<T>(
+  check: () => Promise<T>,
+  timeoutMs = 20_000,
+  intervalMs = 50,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await check();
+    if (last) return last as NonNullable<T>;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms; last value: ${JSON.stringify(last)?.slice(0, 500)}`);
 }
 
 /** Parse a JSON body, failing the test with the raw body when it isn't JSON. */

@@ -215,14 +215,16 @@ interface Outcome {
   ttftMs: number | null;
 }
 
-/** meter: the execution row and its usage record, in one transaction, with an exact cost. */
-async function record(deps: Deps, p: Prepared, o: Outcome): Promise<ExecutionView> {
+/** The execution row and its usage record, in one transaction. */
+function insertRecord(
+  deps: Deps,
+  p: Prepared,
+  o: Outcome,
+  m: { cost: string; priceId: string | null; completedAt: Date },
+): Promise<ExecutionRow> {
   const { ctx, state, input } = p;
-  const completedAt = deps.clock.now();
-  const price = await models.priceFor(deps, ctx.actor.orgId, state.model.id, p.startedAt);
-  const pico = price && !p.cached ? costPicoUsd(o.usage, price.prices) : 0n;
-  const cost = formatCost(pico);
-  const row = await inTransaction(deps.db, async (tx) => {
+  const { cost, completedAt } = m;
+  return inTransaction(deps.db, async (tx) => {
     const exec = await q.insertExecution(tx, {
       id: state.executionId,
       organization_id: ctx.actor.orgId,
@@ -267,12 +269,32 @@ async function record(deps: Deps, p: Prepared, o: Outcome): Promise<ExecutionVie
         tokens_cached_input: o.usage.cachedInputTokens,
         tokens_reasoning: o.usage.reasoningTokens,
         cost_usd: cost,
-        price_id: price?.id ?? null,
+        price_id: m.priceId,
         recorded_at: completedAt,
       });
     }
     return exec;
   });
+}
+
+/** meter: the execution row and its usage record, in one transaction, with an exact cost. */
+async function record(deps: Deps, p: Prepared, o: Outcome): Promise<ExecutionView> {
+  const { ctx, state, input } = p;
+  const completedAt = deps.clock.now();
+  const price = await models.priceFor(deps, ctx.actor.orgId, state.model.id, p.startedAt);
+  const pico = price && !p.cached ? costPicoUsd(o.usage, price.prices) : 0n;
+  const cost = formatCost(pico);
+  let row: ExecutionRow;
+  try {
+    row = await insertRecord(deps, p, o, { cost, priceId: price?.id ?? null, completedAt });
+  } catch (err) {
+    // Two retries of one item raced: the first one's execution stands, and nothing is billed twice.
+    if ((err as { code?: string }).code === "23505" && input.idempotencyKey) {
+      const existing = await q.findByIdempotencyKey(deps.db, ctx.actor.orgId, input.idempotencyKey);
+      if (existing) return executionSummary(existing);
+    }
+    throw err;
+  }
   const view = executionSummary(row);
   observeExecution(deps, state.model, ctx.actor.orgTier, view);
   for (const hook of deps.hooks.afterCommit ?? []) {

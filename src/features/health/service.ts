@@ -2,6 +2,7 @@ import { performance } from "node:perf_hooks";
 import { sql } from "kysely";
 import type { Deps } from "../../deps.ts";
 import { pendingMigrations } from "../../lib/migrate.ts";
+import { queueStats } from "../jobs/service.ts";
 
 type ComponentStatus = "ok" | "down" | "degraded" | "not_configured";
 
@@ -47,14 +48,34 @@ export async function detailedHealth(deps: Deps) {
       },
     ]),
   );
+  let jobQueue: Record<string, unknown>;
+  try {
+    const q = await queueStats(deps);
+    jobQueue = {
+      status: (q.dead > 0 ? "degraded" : "ok") as ComponentStatus,
+      depth: q.queued,
+      running: q.running,
+      dead: q.dead,
+      oldest_queued_at: q.oldestQueuedAt?.toISOString() ?? null,
+      oldest_queued_age_seconds: q.oldestQueuedAt
+        ? Math.round((Date.now() - q.oldestQueuedAt.getTime()) / 1000)
+        : 0,
+      worker: deps.jobRunner ? { id: deps.jobRunner.workerId, in_flight: deps.jobRunner.inFlight } : null,
+    };
+  } catch (err) {
+    jobQueue = { status: "down" as ComponentStatus, error: (err as Error).message };
+  }
   const components = {
     database,
     redis: { status: "not_configured" as ComponentStatus },
-    job_queue: { status: "not_configured" as ComponentStatus },
+    job_queue: jobQueue,
     providers,
   };
   const down = database.status === "down";
-  const degraded = database.status === "degraded" || Object.values(providers).some((p) => p.status !== "ok");
+  const degraded =
+    database.status === "degraded" ||
+    jobQueue.status !== "ok" ||
+    Object.values(providers).some((p) => p.status !== "ok");
   return {
     healthy: !down,
     body: {

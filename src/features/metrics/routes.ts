@@ -63,7 +63,7 @@ export async function startMetricsServer(deps: Deps): Promise<FastifyInstance | 
   const port = deps.config.LECTERN_METRICS_PORT;
   if (!port) return null;
   const server = Fastify({ logger: false });
-  server.get("/metrics", async (req, reply) => {
+  server.get("/metrics", async (_req, reply) => {
     const { body, contentType } = await render(deps);
     return reply.type(contentType).send(body);
   });
