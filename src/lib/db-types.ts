@@ -147,6 +147,8 @@ export interface ExecutionsTable {
   cost_usd: Numeric;
   request_id: string | null;
   idempotency_key: string | null;
+  /** the evaluation or workflow run that made it (source says which) */
+  run_id: string | null;
   created_at: Timestamp;
   completed_at: Timestamp;
 }

@@ -196,3 +196,77 @@ export async function me(deps: Deps, ctx: Ctx) {
     organizations: orgs,
   };
 }
+
+/** Who started a background job, stored in its payload; re-resolved when the job runs. */
+export interface ActorSnapshot {
+  kind: "user" | "api_key";
+  id: string;
+  orgId: string;
+}
+
+export const snapshotActor = (a: Actor): ActorSnapshot => ({ kind: a.kind, id: a.id, orgId: a.orgId });
+
+/**
+ * The actor a job acts as, resolved afresh when it runs (and again on every retry): a member who left, or a
+ * key revoked or expired since, no longer runs anything. Throws a `forbidden` AppError then.
+ */
+export async function actorForJob(deps: Deps, snap: ActorSnapshot): Promise<Actor> {
+  if (snap.kind === "api_key") {
+    const row = await deps.db
+      .selectFrom("api_keys as k")
+      .innerJoin("organizations as o", "o.id", "k.organization_id")
+      .select([
+        "k.id",
+        "k.organization_id",
+        "k.created_by_user_id",
+        "k.scopes",
+        "k.expires_at",
+        "k.revoked_at",
+        "o.tier",
+      ])
+      .where("k.id", "=", snap.id)
+      .where("k.organization_id", "=", snap.orgId)
+      .executeTakeFirst();
+    const expired = row?.expires_at && new Date(row.expires_at).getTime() <= deps.clock.now().getTime();
+    if (!row || row.revoked_at || expired)
+      throw new AppError("forbidden", "The API key that started this job is no longer valid");
+    return {
+      kind: "api_key",
+      id: row.id,
+      userId: row.created_by_user_id,
+      apiKeyId: row.id,
+      orgId: row.organization_id,
+      orgTier: row.tier,
+      role: null,
+      permissions: new Set(row.scopes.filter((s): s is Permission => KNOWN.has(s))),
+      sessionId: null,
+    };
+  }
+  const m = await deps.db
+    .selectFrom("memberships as m")
+    .innerJoin("organizations as o", "o.id", "m.organization_id")
+    .select(["m.role", "o.tier"])
+    .where("m.user_id", "=", snap.id)
+    .where("m.organization_id", "=", snap.orgId)
+    .executeTakeFirst();
+  if (!m) throw new AppError("forbidden", "The member who started this job has left the organization");
+  return {
+    kind: "user",
+    id: snap.id,
+    userId: snap.id,
+    apiKeyId: null,
+    orgId: snap.orgId,
+    orgTier: m.tier,
+    role: m.role,
+    permissions: rolePermissions[m.role],
+    sessionId: null,
+  };
+}
+
+/** The Ctx a job's work runs under: the re-resolved actor, and the job as the "request" in audit rows. */
+export async function ctxForJob(deps: Deps, snap: ActorSnapshot, jobId: string): Promise<Ctx> {
+  return {
+    actor: await actorForJob(deps, snap),
+    meta: { requestId: `job:${jobId}`, ip: null, userAgent: "lectern-worker" },
+  };
+}

@@ -51,6 +51,8 @@ export interface ModelCallInput {
   promptVersionId?: string | null;
   /** a retried caller (evaluation item, workflow step) passes the same key and gets the same execution back */
   idempotencyKey?: string;
+  /** the evaluation or workflow run this call belongs to */
+  runId?: string;
 }
 
 interface Prepared {
@@ -252,6 +254,7 @@ function insertRecord(
       cost_usd: cost,
       request_id: ctx.meta.requestId,
       idempotency_key: input.idempotencyKey ?? null,
+      run_id: input.runId ?? null,
       created_at: p.startedAt,
       completed_at: completedAt,
     });

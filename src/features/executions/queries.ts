@@ -50,6 +50,7 @@ export interface ExecutionFilter {
   model?: string;
   status?: "succeeded" | "failed";
   source?: ExecutionSource;
+  runId?: string;
   from?: Date;
   to?: Date;
   after?: { createdAt: Date; id: string };
@@ -62,6 +63,7 @@ export function listExecutions(db: Conn, orgId: string, f: ExecutionFilter) {
   if (f.model) q = q.where("model", "=", f.model);
   if (f.status) q = q.where("status", "=", f.status);
   if (f.source) q = q.where("source", "=", f.source);
+  if (f.runId) q = q.where("run_id", "=", f.runId);
   if (f.from) q = q.where("created_at", ">=", f.from);
   if (f.to) q = q.where("created_at", "<", f.to);
   if (f.after) {

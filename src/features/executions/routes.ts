@@ -38,6 +38,7 @@ export const executionSchema = z
     user_id: z.string().nullable(),
     api_key_id: z.string().nullable(),
     request_id: z.string().nullable(),
+    run_id: z.string().nullable().describe("The evaluation or workflow run that made it"),
     created_at: z.string(),
     completed_at: z.string(),
   })
@@ -153,6 +154,7 @@ export function registerExecutionRoutes(app: FastifyInstance, deps: Deps): void 
           source: z.enum(["prompt", "playground", "gateway", "evaluation", "workflow"]).optional(),
           from: z.string().datetime({ offset: true }).optional(),
           to: z.string().datetime({ offset: true }).optional(),
+          run_id: z.string().max(64).optional(),
         }),
         response: { 200: z.object({ data: z.array(executionSchema), next_cursor: z.string().nullable() }) },
       },

@@ -65,6 +65,7 @@ export async function listExecutions(
     model?: string;
     status?: "succeeded" | "failed";
     source?: "prompt" | "playground" | "gateway" | "evaluation" | "workflow";
+    run_id?: string;
     from?: string;
     to?: string;
     limit: number;
@@ -83,6 +84,7 @@ export async function listExecutions(
     ...(f.model ? { model: f.model } : {}),
     ...(f.status ? { status: f.status } : {}),
     ...(f.source ? { source: f.source } : {}),
+    ...(f.run_id ? { runId: f.run_id } : {}),
     ...(from ? { from } : {}),
     ...(to ? { to } : {}),
     ...(after ? { after } : {}),

@@ -28,6 +28,7 @@ export const executionSummary = (e: ExecutionRow) => ({
   user_id: e.user_id,
   api_key_id: e.api_key_id,
   request_id: e.request_id,
+  run_id: e.run_id,
   created_at: new Date(e.created_at).toISOString(),
   completed_at: new Date(e.completed_at).toISOString(),
 });
