@@ -7,7 +7,7 @@ import { defineConfig } from "vitest/config";
  *  - postgres: *.int.test.ts   the same files again on a real PostgreSQL (TEST_DATABASE_URL)
  * `npm test` runs all three. See test/README.md.
  */
-const integration = ["src/**/*.int.test.ts", "test/**/*.int.test.ts"];
+const integration = ["src/**/*.int.test.ts", "test/**/*.int.test.ts", "deploy/**/*.int.test.ts"];
 
 export default defineConfig({
   test: {
