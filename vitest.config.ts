@@ -15,6 +15,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     projects: [
       {
+        // extends: inherit the root test options (timeouts) — inline projects do not by default
+        extends: true,
         test: {
           name: "unit",
           include: ["src/**/*.test.ts", "test/**/*.test.ts", "deploy/**/*.test.ts"],
@@ -22,9 +24,11 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: { name: "pglite", include: integration, env: { LECTERN_TEST_DB: "pglite" } },
       },
       {
+        extends: true,
         test: { name: "postgres", include: integration, env: { LECTERN_TEST_DB: "postgres" } },
       },
     ],

@@ -128,8 +128,10 @@ export class JobRunner {
     };
     const done = (async () => {
       try {
+        // A cancel that arrived while no worker held the job still reaches the handler (with the signal
+        // already aborted), so it can close its own run record.
         if (job.cancel_requested) abort("cancelled");
-        else await handler(this.deps, ctx);
+        await handler(this.deps, ctx);
         clearInterval(renew);
         if (reason === "cancelled")
           await q.finishJob(this.deps.db, job.id, this.workerId, { status: "cancelled" });
