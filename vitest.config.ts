@@ -19,7 +19,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["src/**/*.test.ts", "test/**/*.test.ts", "deploy/**/*.test.ts"],
+          include: ["src/**/*.test.ts", "test/**/*.test.ts", "deploy/**/*.test.ts", "web/src/**/*.test.{ts,tsx}"],
           exclude: [...integration, "**/node_modules/**"],
         },
       },

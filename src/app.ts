@@ -19,6 +19,7 @@ import { registerAuditRoutes } from "./features/audit/routes.ts";
 import { requirePermission } from "./features/auth/actor.ts";
 import { registerAuthRoutes, SESSION_COOKIE } from "./features/auth/routes.ts";
 import { actorFromRequest } from "./features/auth/service.ts";
+import { registerEvaluationRoutes } from "./features/evaluations/routes.ts";
 import { registerExecutionRoutes } from "./features/executions/routes.ts";
 import { registerGatewayRoutes } from "./features/gateway/routes.ts";
 import { registerHealthRoutes } from "./features/health/routes.ts";
@@ -29,6 +30,8 @@ import { registerModelRoutes } from "./features/models/routes.ts";
 import { registerOrgRoutes } from "./features/orgs/routes.ts";
 import { registerPromptRoutes } from "./features/prompts/routes.ts";
 import { registerProviderRoutes } from "./features/providers/routes.ts";
+import { registerWebRoutes } from "./features/web/routes.ts";
+import { registerWorkflowRoutes } from "./features/workflows/routes.ts";
 import { AppError, type ErrorCode } from "./lib/errors.ts";
 import { trackRoutes } from "./lib/http.ts";
 import { newId } from "./lib/ids.ts";
@@ -231,8 +234,12 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   registerModelRoutes(app, deps);
   registerPromptRoutes(app, deps);
   registerExecutionRoutes(app, deps);
+  registerEvaluationRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerJobRoutes(app, deps);
+  registerWorkflowRoutes(app, deps);
   registerGatewayRoutes(app, deps);
+  // The web console: `/`, its assets, and index.html for a browser's request that no API route matched.
+  registerWebRoutes(app, deps);
   return app;
 }

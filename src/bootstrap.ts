@@ -11,6 +11,7 @@ import { createMetrics } from "./features/metrics/metrics.ts";
 import { activityCounts } from "./features/metrics/service.ts";
 import { createOrgWithOwner } from "./features/orgs/service.ts";
 import { createProviderFactory } from "./features/providers/registry.ts";
+import { countActiveRuns } from "./features/workflows/service.ts";
 import { systemClock } from "./lib/clock.ts";
 import { createSecretBox, parseMasterKey, randomToken } from "./lib/crypto.ts";
 import { createPgliteDb, createPostgresDb, type DbHandle } from "./lib/db.ts";
@@ -67,6 +68,7 @@ export async function buildDeps(
     createMetrics({
       poolStats: () => dbHandle.poolStats(),
       activity: () => activityCounts(dbHandle.db),
+      activeWorkflowRuns: () => countActiveRuns(dbHandle.db),
       build: { version, mode: config.mode, driver: dbHandle.driver },
     });
   dbHandle.setObserver({ onWait: (s) => metrics.db.observeWait(s), onTimeout: () => metrics.db.timeout() });

@@ -5,12 +5,15 @@ import type { Config } from "./config.ts";
 import { jobHandlers } from "./features/jobs/handlers.ts";
 import { JobRunner } from "./features/jobs/runner.ts";
 import { startMetricsServer } from "./features/metrics/routes.ts";
+import { ensureWebBuilt } from "./features/web/build.ts";
 
 /** Boot: build deps, migrate, first-run setup, listen; on SIGTERM/SIGINT stop accepting, drain, close pools. */
 export async function serve(config: Config): Promise<FastifyInstance> {
   const log = createLogger(config);
   const deps = await buildDeps(config, log);
   const first = await firstRunSetup(deps);
+  // Builds the web console when web/dist is missing or stale (needs Vite); never stops the server starting.
+  await ensureWebBuilt(log);
   const app = await buildApp(deps);
   if (config.LECTERN_WORKER) {
     deps.jobRunner = new JobRunner(deps, jobHandlers, {

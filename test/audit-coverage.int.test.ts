@@ -117,6 +117,75 @@ describe.skipIf(skipReason)("audit coverage of mutations", () => {
       `/api/v1/prompts/${prompt.id}/labels/production`,
     );
     await call("DELETE", "/api/v1/prompts/:promptId", `/api/v1/prompts/${prompt.id}`);
+    const evalPrompt = body(
+      await h.inject({
+        method: "POST",
+        url: "/api/v1/prompts",
+        headers,
+        payload: {
+          name: "eval-audited",
+          version: { model: "mock/echo", messages: [{ role: "user", content: "Hi {{name}}" }] },
+        },
+      }),
+    );
+    const ds = body(
+      await call("POST", "/api/v1/datasets", "/api/v1/datasets", {
+        name: "audited-ds",
+        items: [{ variables: { name: "a" }, expected: "Echo: Hi a" }],
+      }),
+    );
+    await call("PATCH", "/api/v1/datasets/:datasetId", `/api/v1/datasets/${ds.id}`, { description: "d" });
+    await call("POST", "/api/v1/datasets/:datasetId/items", `/api/v1/datasets/${ds.id}/items`, {
+      items: [{ variables: { name: "b" }, expected: "Echo: Hi b" }],
+    });
+    await call("POST", "/api/v1/datasets/:datasetId/import", `/api/v1/datasets/${ds.id}/import`, {
+      format: "csv",
+      content: "name,expected\nc,Echo: Hi c\n",
+    });
+    const copy = body(
+      await call("POST", "/api/v1/datasets/:datasetId/copy", `/api/v1/datasets/${ds.id}/copy`, {}),
+    );
+    // delete the copy: the original is frozen once the run below uses it
+    await call("DELETE", "/api/v1/datasets/:datasetId", `/api/v1/datasets/${copy.id}`);
+    const evalRun = body(
+      await call("POST", "/api/v1/evaluations/batch", "/api/v1/evaluations/batch", {
+        dataset_id: ds.id,
+        targets: [{ prompt_id: evalPrompt.id }],
+        models: ["mock/echo"],
+        evaluators: [{ type: "exact_match" }],
+      }),
+    );
+    await call(
+      "POST",
+      "/api/v1/evaluations/:evaluationRunId/cancel",
+      `/api/v1/evaluations/${evalRun.id}/cancel`,
+      {},
+    );
+    const WF = {
+      inputs: [{ name: "topic" }],
+      steps: [{ id: "up", type: "transform", op: "uppercase", input: "{{inputs.topic}}" }],
+      output: "{{steps.up.output}}",
+    };
+    const wf = body(
+      await call("POST", "/api/v1/workflows", "/api/v1/workflows", { name: "audited-wf", definition: WF }),
+    );
+    await call("PUT", "/api/v1/workflows/:workflowId", `/api/v1/workflows/${wf.id}`, {
+      name: "audited-wf",
+      definition: WF,
+    });
+    const wfRun = body(
+      await call("POST", "/api/v1/workflows/:workflowId/execute", `/api/v1/workflows/${wf.id}/execute`, {
+        inputs: { topic: "x" },
+      }),
+    );
+    // cancel before delete: a workflow with an active run cannot be deleted
+    await call(
+      "POST",
+      "/api/v1/workflows/runs/:runId/cancel",
+      `/api/v1/workflows/runs/${wfRun.id}/cancel`,
+      {},
+    );
+    await call("DELETE", "/api/v1/workflows/:workflowId", `/api/v1/workflows/${wf.id}`);
     const login = await call(
       "POST",
       "/api/v1/auth/login",

@@ -21,6 +21,12 @@ import { createHarness, createOrg, type Harness, json, skipReason, type TestOrg 
 
 const uniq = () => randomBytes(4).toString("hex");
 
+const WF = {
+  inputs: [{ name: "topic" }],
+  steps: [{ id: "up", type: "transform", op: "uppercase", input: "{{inputs.topic}}" }],
+  output: "{{steps.up.output}}",
+};
+
 /** A valid body for each route that takes one, so that validation passes and authorization/existence decide. */
 const bodies: Record<string, () => unknown> = {
   "PATCH /api/v1/organization": () => ({ name: `Renamed ${uniq()}` }),
@@ -55,6 +61,28 @@ const bodies: Record<string, () => unknown> = {
   "POST /api/v1/executions": () => ({ model: "mock/echo", messages: [{ role: "user", content: "hi" }] }),
   "POST /v1/chat/completions": () => ({ model: "mock/echo", messages: [{ role: "user", content: "hi" }] }),
   "POST /api/v1/me/organization": () => ({ organization_id: "org_missing" }),
+  "POST /api/v1/workflows": () => ({ name: `wf-${uniq()}`, definition: WF }),
+  "POST /api/v1/datasets": () => ({
+    name: `ds-${uniq()}`,
+    items: [{ variables: { name: "x" }, expected: "y" }],
+  }),
+  "PATCH /api/v1/datasets/:datasetId": () => ({ description: "changed" }),
+  "POST /api/v1/datasets/:datasetId/items": () => ({ items: [{ variables: { name: "z" } }] }),
+  "POST /api/v1/datasets/:datasetId/import": () => ({
+    format: "jsonl",
+    content: '{"variables": {"name": "j"}}',
+  }),
+  "POST /api/v1/datasets/:datasetId/copy": () => ({ name: `copy-${uniq()}` }),
+  "POST /api/v1/evaluations/batch": () => ({
+    dataset_id: "ds_missing",
+    targets: [{ prompt_id: "pmt_missing" }],
+    models: ["mock/echo"],
+    evaluators: [{ type: "exact_match" }],
+  }),
+  "POST /api/v1/evaluations/:evaluationRunId/cancel": () => ({}),
+  "PUT /api/v1/workflows/:workflowId": () => ({ name: `wf-${uniq()}`, definition: WF }),
+  "POST /api/v1/workflows/:workflowId/execute": () => ({ inputs: { topic: "x" } }),
+  "POST /api/v1/workflows/runs/:runId/cancel": () => ({}),
   "POST /api/v1/auth/login": () => ({ email: "nobody@example.test", password: "x" }),
 };
 
@@ -76,6 +104,10 @@ interface OrgResources {
   modelId: string;
   memberUserId: string;
   jobId: string;
+  workflowId: string;
+  workflowRunId: string;
+  datasetId: string;
+  evaluationRunId: string;
 }
 
 async function seedResources(h: Harness, org: TestOrg): Promise<OrgResources> {
@@ -141,7 +173,49 @@ async function seedResources(h: Harness, org: TestOrg): Promise<OrgResources> {
   const job = await inTransaction(h.deps.db, (tx) =>
     enqueueJob(tx, { orgId: org.orgId, kind: "isolation.noop", payload: {} }),
   );
+  const wf = json<{ id: string }>(
+    await h.inject({
+      method: "POST",
+      url: "/api/v1/workflows",
+      headers,
+      payload: { name: `wf-${uniq()}`, definition: WF },
+    }),
+  );
+  // No job runner in this harness: the run stays queued, which is all the suite needs.
+  const wfRun = json<{ id: string }>(
+    await h.inject({
+      method: "POST",
+      url: `/api/v1/workflows/${wf.id}/execute`,
+      headers,
+      payload: { inputs: { topic: "b" } },
+    }),
+  );
+  const ds = json<{ id: string }>(
+    await h.inject({
+      method: "POST",
+      url: "/api/v1/datasets",
+      headers,
+      payload: { name: `ds-${uniq()}`, items: [{ variables: { name: "b" }, expected: "Echo: Hi b" }] },
+    }),
+  );
+  const evalRun = json<{ id: string }>(
+    await h.inject({
+      method: "POST",
+      url: "/api/v1/evaluations/batch",
+      headers,
+      payload: {
+        dataset_id: ds.id,
+        targets: [{ prompt_id: p.id }],
+        models: ["mock/echo"],
+        evaluators: [{ type: "exact_match" }],
+      },
+    }),
+  );
   const ids = {
+    datasetId: ds.id,
+    evaluationRunId: evalRun.id,
+    workflowId: wf.id,
+    workflowRunId: wfRun.id,
     jobId: job.id,
     promptId: p.id,
     executionId: e.id,
@@ -164,6 +238,10 @@ function paramValues(r: OrgResources): Record<string, string> {
     modelId: r.modelId,
     userId: r.memberUserId,
     jobId: r.jobId,
+    workflowId: r.workflowId,
+    runId: r.workflowRunId,
+    datasetId: r.datasetId,
+    evaluationRunId: r.evaluationRunId,
     version: "1",
     label: "production",
   };
@@ -177,6 +255,10 @@ const missingParams: Record<string, string> = {
   modelId: "mdl_missing",
   userId: "usr_missing",
   jobId: "job_missing",
+  workflowId: "wf_missing",
+  runId: "wfr_missing",
+  datasetId: "ds_missing",
+  evaluationRunId: "evr_missing",
   version: "999",
   label: "missing-label",
 };

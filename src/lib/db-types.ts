@@ -208,6 +208,126 @@ export interface JobsTable {
 }
 export type JobRow = Selectable<JobsTable>;
 
+export type WorkflowRunStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+export type StepRunStatus = "pending" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";
+export interface WorkflowsTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  description: string;
+  definition: Json;
+  version: Generated<number>;
+  created_by_user_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export interface WorkflowRunsTable {
+  id: string;
+  organization_id: string;
+  workflow_id: string;
+  workflow_version: number;
+  definition: Json;
+  inputs: Json;
+  status: Generated<WorkflowRunStatus>;
+  output: Json | null;
+  error: Json | null;
+  job_id: string | null;
+  cancel_requested: Generated<boolean>;
+  created_by_user_id: string | null;
+  created_by_api_key_id: string | null;
+  created_at: Timestamp;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+export interface WorkflowStepRunsTable {
+  id: string;
+  run_id: string;
+  organization_id: string;
+  step_id: string;
+  status: Generated<StepRunStatus>;
+  attempts: Generated<number>;
+  output: string | null;
+  error: Json | null;
+  execution_id: string | null;
+  latency_ms: number | null;
+  tokens_input: Generated<number>;
+  tokens_output: Generated<number>;
+  cost_usd: ColumnType<string, string | undefined, string>;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+export type WorkflowRow = Selectable<WorkflowsTable>;
+export type WorkflowRunRow = Selectable<WorkflowRunsTable>;
+export type StepRunRow = Selectable<WorkflowStepRunsTable>;
+
+export interface DatasetsTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  description: string;
+  item_count: Generated<number>;
+  frozen_at: Timestamp | null;
+  copied_from_dataset_id: string | null;
+  created_by_user_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+export type DatasetItemVariables = Record<string, string | number | boolean>;
+export interface DatasetItemsTable {
+  id: string;
+  dataset_id: string;
+  organization_id: string;
+  position: number;
+  variables: Json<DatasetItemVariables>;
+  expected: string | null;
+  metadata: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+}
+export type EvaluationRunStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+export interface EvaluationRunsTable {
+  id: string;
+  organization_id: string;
+  dataset_id: string;
+  name: string;
+  config: Json;
+  status: Generated<EvaluationRunStatus>;
+  job_id: string | null;
+  total: number;
+  done: Generated<number>;
+  failed: Generated<number>;
+  created_by_user_id: string | null;
+  created_by_api_key_id: string | null;
+  error: string | null;
+  created_at: Timestamp;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+export interface EvaluationResultsTable {
+  id: string;
+  run_id: string;
+  organization_id: string;
+  item_id: string;
+  position: number;
+  prompt_version_id: string;
+  model: string;
+  execution_id: string | null;
+  output: string | null;
+  scores: Json;
+  score: number;
+  passed: boolean;
+  latency_ms: number | null;
+  tokens_input: number;
+  tokens_output: number;
+  cost_usd: Numeric;
+  judge_cost_usd: Numeric;
+  error: string | null;
+  created_at: Timestamp;
+}
+export type DatasetRow = Selectable<DatasetsTable>;
+export type DatasetItemRow = Selectable<DatasetItemsTable>;
+export type EvaluationRunRow = Selectable<EvaluationRunsTable>;
+export type EvaluationResultRow = Selectable<EvaluationResultsTable>;
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -231,6 +351,13 @@ export interface Database {
   usage_records: UsageRecordsTable;
   audit_logs: AuditLogsTable;
   jobs: JobsTable;
+  workflows: WorkflowsTable;
+  workflow_runs: WorkflowRunsTable;
+  workflow_step_runs: WorkflowStepRunsTable;
+  datasets: DatasetsTable;
+  dataset_items: DatasetItemsTable;
+  evaluation_runs: EvaluationRunsTable;
+  evaluation_results: EvaluationResultsTable;
   schema_migrations: SchemaMigrationsTable;
 }
 

@@ -19,7 +19,11 @@ export type AuditResource =
   | "model_price"
   | "prompt"
   | "prompt_version"
-  | "prompt_label";
+  | "prompt_label"
+  | "dataset"
+  | "evaluation_run"
+  | "workflow"
+  | "workflow_run";
 
 export interface AuditEntry {
   action: string;

@@ -34,6 +34,8 @@ export interface MetricsSources {
   poolStats(): PoolStats;
   /** aggregate activity counts for the user-activity dashboard; cached by the caller */
   activity(): Promise<{ activeUsers24h: number; activeKeys24h: number }>;
+  /** queued + running workflow runs, all organizations (one indexed count); cached by the caller */
+  activeWorkflowRuns?: () => Promise<number>;
   build: { version: string; mode: string; driver: string };
 }
 
@@ -132,6 +134,19 @@ export function createMetrics(sources: MetricsSources) {
     registers: [registry],
   });
 
+  const evaluationJobs = new Counter({
+    name: "lectern_evaluation_jobs_processed_total",
+    help: "Evaluation runs finished, by status succeeded|failed|cancelled",
+    labelNames: ["status"],
+    registers: [registry],
+  });
+  const evaluationItems = new Counter({
+    name: "lectern_evaluation_items_processed_total",
+    help: "Evaluation cells (item × prompt version × model) finished, by status succeeded|failed",
+    labelNames: ["status"],
+    registers: [registry],
+  });
+
   let activityCache: { at: number; value: { activeUsers24h: number; activeKeys24h: number } } | null = null;
   const activity = async () => {
     const now = Date.now();
@@ -156,6 +171,22 @@ export function createMetrics(sources: MetricsSources) {
     registers: [registry],
     async collect() {
       this.set({ window: "24h" }, (await activity()).activeKeys24h);
+    },
+  });
+
+  // Scrapes every few seconds from several Prometheus replicas must not each cost a query: cache 5 s.
+  let workflowsCache: { at: number; value: number } | null = null;
+  new Gauge({
+    name: "lectern_workflows_active",
+    help: "Workflow runs queued or running, all organizations (aggregate count; no ids)",
+    registers: [registry],
+    async collect() {
+      if (!sources.activeWorkflowRuns) return;
+      const now = Date.now();
+      if (!workflowsCache || now - workflowsCache.at > 5_000) {
+        workflowsCache = { at: now, value: await sources.activeWorkflowRuns() };
+      }
+      this.set(workflowsCache.value);
     },
   });
 
@@ -220,6 +251,7 @@ export function createMetrics(sources: MetricsSources) {
     http: { duration: httpDuration, active: httpActive },
     llm: { duration: llmDuration, ttft: llmTtft, tokenUsage: llmTokenUsage, errors: llmErrors },
     business: { executions, tokens, cost },
+    evaluations: { jobs: evaluationJobs, items: evaluationItems },
     db: {
       observeWait: (seconds: number) => dbWait.observe(pool, seconds),
       timeout: () => dbTimeouts.inc(pool),

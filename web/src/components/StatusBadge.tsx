@@ -1,0 +1,18 @@
+export function StatusBadge({ status }: { status: string }) {
+  const tone =
+    status === "succeeded" || status === "active"
+      ? "ok"
+      : status === "failed" || status === "revoked"
+        ? "bad"
+        : "muted";
+  return <span className={`badge badge-${tone}`}>{status}</span>;
+}
+
+export function LabelChip({ label, version }: { label: string; version?: number }) {
+  return (
+    <span className={`chip ${label === "production" ? "chip-production" : ""}`}>
+      {label}
+      {version !== undefined && <span className="chip-version">v{version}</span>}
+    </span>
+  );
+}
