@@ -19,7 +19,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["src/**/*.test.ts", "test/**/*.test.ts", "deploy/**/*.test.ts", "web/src/**/*.test.{ts,tsx}"],
+          include: [
+            "src/**/*.test.ts",
+            "test/**/*.test.ts",
+            "deploy/**/*.test.ts",
+            "web/src/**/*.test.{ts,tsx}",
+          ],
           exclude: [...integration, "**/node_modules/**"],
         },
       },

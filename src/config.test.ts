@@ -47,6 +47,7 @@ describe("config", () => {
         .filter((line) => line.startsWith("|"))
         .map((line) => line.split("|")[1]?.trim()),
     );
-    for (const name of configVariables) expect(documented, `${name} is not in README.md`).toContain(`\`${name}\``);
+    for (const name of configVariables)
+      expect(documented, `${name} is not in README.md`).toContain(`\`${name}\``);
   });
 });
