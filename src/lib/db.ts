@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { PGlite } from "@electric-sql/pglite";
-import { Kysely, PostgresDialect, type Transaction } from "kysely";
+import { Kysely, PostgresDialect, type RawBuilder, sql, type Transaction } from "kysely";
 import pg from "pg";
 import type { Database } from "./db-types.ts";
 import { inSpan } from "./tracing.ts";
@@ -199,4 +199,12 @@ export async function createPgliteDb(dataDir: string | null): Promise<DbHandle> 
 /** Run fn in a transaction. The only way services open one, so every mutation and its audit row commit together. */
 export function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return db.transaction().execute(fn);
+}
+
+/**
+ * Keyset pagination, newest first: the rows that sort after a cursor (time, id) in `time DESC, id DESC`
+ * order. One row comparison, which PostgreSQL serves from a (time, id) index.
+ */
+export function beforeCursor(column: "created_at" | "updated_at", at: Date, id: string): RawBuilder<boolean> {
+  return sql<boolean>`(${sql.ref(column)}, ${sql.ref("id")}) < (${at}, ${id})`;
 }

@@ -1,4 +1,4 @@
-import type { Conn } from "../../lib/db.ts";
+import { beforeCursor, type Conn } from "../../lib/db.ts";
 
 export interface AuditFilter {
   action?: string;
@@ -17,12 +17,7 @@ export function listAudit(db: Conn, orgId: string, f: AuditFilter) {
   if (f.actorId) q = q.where("actor_id", "=", f.actorId);
   if (f.after) {
     const a = f.after;
-    q = q.where((eb) =>
-      eb.or([
-        eb("created_at", "<", a.createdAt),
-        eb.and([eb("created_at", "=", a.createdAt), eb("id", "<", a.id)]),
-      ]),
-    );
+    q = q.where(beforeCursor("created_at", a.createdAt, a.id));
   }
   return q
     .orderBy("created_at", "desc")

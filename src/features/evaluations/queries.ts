@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import type { Conn } from "../../lib/db.ts";
+import { beforeCursor, type Conn } from "../../lib/db.ts";
 import type { EvaluationRunStatus } from "../../lib/db-types.ts";
 import { conflict } from "../../lib/errors.ts";
 import { mapUnique } from "../orgs/queries.ts";
@@ -53,12 +53,7 @@ export function listDatasets(
   let q = db.selectFrom("datasets").selectAll().where("organization_id", "=", orgId);
   if (f.after) {
     const a = f.after;
-    q = q.where((eb) =>
-      eb.or([
-        eb("created_at", "<", a.createdAt),
-        eb.and([eb("created_at", "=", a.createdAt), eb("id", "<", a.id)]),
-      ]),
-    );
+    q = q.where(beforeCursor("created_at", a.createdAt, a.id));
   }
   return q
     .orderBy("created_at", "desc")
@@ -208,12 +203,7 @@ export function listRuns(
   if (f.datasetId) q = q.where("dataset_id", "=", f.datasetId);
   if (f.after) {
     const a = f.after;
-    q = q.where((eb) =>
-      eb.or([
-        eb("created_at", "<", a.createdAt),
-        eb.and([eb("created_at", "=", a.createdAt), eb("id", "<", a.id)]),
-      ]),
-    );
+    q = q.where(beforeCursor("created_at", a.createdAt, a.id));
   }
   return q
     .orderBy("created_at", "desc")

@@ -1,4 +1,4 @@
-import type { Conn } from "../../lib/db.ts";
+import { beforeCursor, type Conn } from "../../lib/db.ts";
 import type { ExecutionSource, NewExecution } from "../../lib/db-types.ts";
 
 export function insertExecution(db: Conn, row: NewExecution) {
@@ -68,12 +68,7 @@ export function listExecutions(db: Conn, orgId: string, f: ExecutionFilter) {
   if (f.to) q = q.where("created_at", "<", f.to);
   if (f.after) {
     const a = f.after;
-    q = q.where((eb) =>
-      eb.or([
-        eb("created_at", "<", a.createdAt),
-        eb.and([eb("created_at", "=", a.createdAt), eb("id", "<", a.id)]),
-      ]),
-    );
+    q = q.where(beforeCursor("created_at", a.createdAt, a.id));
   }
   return q
     .orderBy("created_at", "desc")

@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import type { Conn } from "../../lib/db.ts";
+import { beforeCursor, type Conn } from "../../lib/db.ts";
 import { mapUnique } from "../orgs/queries.ts";
 
 export function insertPrompt(
@@ -54,12 +54,7 @@ export function listPrompts(
   if (f.tag) q = q.where(sql<boolean>`${f.tag} = ANY(tags)`);
   if (f.after) {
     const a = f.after;
-    q = q.where((eb) =>
-      eb.or([
-        eb("updated_at", "<", a.updatedAt),
-        eb.and([eb("updated_at", "=", a.updatedAt), eb("id", "<", a.id)]),
-      ]),
-    );
+    q = q.where(beforeCursor("updated_at", a.updatedAt, a.id));
   }
   return q
     .orderBy("updated_at", "desc")

@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import type { Conn } from "../../lib/db.ts";
+import { beforeCursor, type Conn } from "../../lib/db.ts";
 import type { StepRunStatus, WorkflowRunStatus } from "../../lib/db-types.ts";
 import { mapUnique } from "../orgs/queries.ts";
 
@@ -54,12 +54,7 @@ export function listWorkflows(
   }
   if (f.after) {
     const a = f.after;
-    q = q.where((eb) =>
-      eb.or([
-        eb("updated_at", "<", a.updatedAt),
-        eb.and([eb("updated_at", "=", a.updatedAt), eb("id", "<", a.id)]),
-      ]),
-    );
+    q = q.where(beforeCursor("updated_at", a.updatedAt, a.id));
   }
   return q
     .orderBy("updated_at", "desc")
@@ -165,12 +160,7 @@ export function listRuns(
   if (f.status) q = q.where("status", "=", f.status);
   if (f.after) {
     const a = f.after;
-    q = q.where((eb) =>
-      eb.or([
-        eb("created_at", "<", a.createdAt),
-        eb.and([eb("created_at", "=", a.createdAt), eb("id", "<", a.id)]),
-      ]),
-    );
+    q = q.where(beforeCursor("created_at", a.createdAt, a.id));
   }
   return q
     .orderBy("created_at", "desc")
