@@ -404,6 +404,7 @@ describe.skipIf(!enabled || skipQueries)("Grafana dashboards: every panel query 
   let prom = "";
   let server = "";
   let traffic: Record<string, number> = {};
+  let started: Started = { evaluationRuns: 0, workflowRuns: 0 };
   let otlpRequests = 0;
 
   beforeAll(
@@ -490,12 +491,12 @@ describe.skipIf(!enabled || skipQueries)("Grafana dashboards: every panel query 
         () => `${prometheus.output()}\n${lectern.output()}`,
       );
 
-      traffic = await generateTraffic(
+      ({ statuses: traffic, started } = await generateTraffic(
         server,
         apiKey as string,
         { email: email as string, password: password as string },
         TRAFFIC_MS,
-      );
+      ));
       // Let the last requests be scraped (1 s interval) and the rules evaluated once more.
       await sleep(3_000);
     },
@@ -515,6 +516,32 @@ describe.skipIf(!enabled || skipQueries)("Grafana dashboards: every panel query 
       expect(traffic[status] ?? 0, `${status} in ${JSON.stringify(traffic)}`).toBeGreaterThan(0);
     }
     expect(otlpRequests, "spans were exported").toBeGreaterThan(0);
+  });
+
+  it("evaluation runs and workflow runs ran in the background: finished, and in flight at some scrape", async () => {
+    // The panels only need a sample; this shows the samples mean something: the runner finished the runs
+    // the generator started (both item outcomes), and the workflow gauge was above 0 while they ran.
+    const value = async (expr: string) => {
+      const r = await promQuery(prom, expr);
+      expect(noData(r), expr).toBe("");
+      return Number(((r.data?.result ?? []) as Sample[])[0]?.value[1]);
+    };
+    expect(started.evaluationRuns, "evaluation runs started").toBeGreaterThanOrEqual(3);
+    expect(started.workflowRuns, "workflow runs started").toBeGreaterThanOrEqual(5);
+    const finished = await value(`sum(lectern_evaluation_jobs_processed_total{job="${JOB}"})`);
+    expect(finished, "evaluation runs finished").toBeGreaterThanOrEqual(started.evaluationRuns - 1);
+    for (const status of ["succeeded", "failed"]) {
+      const items = await value(
+        `sum(lectern_evaluation_items_processed_total{job="${JOB}",status="${status}"})`,
+      );
+      expect(items, `evaluation items ${status}`).toBeGreaterThan(0);
+    }
+    const peak = await value(`max_over_time(lectern_workflows_active{job="${JOB}"}[5m])`);
+    console.log(
+      `background runs: ${started.evaluationRuns} evaluation runs started, ${finished} finished; ` +
+        `${started.workflowRuns} workflow runs started, at most ${peak} active at a scrape`,
+    );
+    expect(peak, "lectern_workflows_active above 0 at some scrape").toBeGreaterThan(0);
   });
 
   it("every variable query returns values, and $job offers the test job", async () => {
@@ -585,17 +612,30 @@ describe.skipIf(!enabled || skipQueries)("Grafana dashboards: every panel query 
   });
 });
 
+interface Started {
+  evaluationRuns: number;
+  workflowRuns: number;
+}
+
+/** Time between the background runs the generator starts (a workflow run each time, an evaluation run every other time). */
+const BACKGROUND_EVERY_MS = 2_500;
+/** No new background run this close to the end, so the last ones finish (and are scraped) in the window. */
+const BACKGROUND_TAIL_MS = 8_000;
+
 /**
  * A bounded mix of what the dashboards show: prompt executions (plain and streamed, so TTFT exists), the
  * OpenAI-compatible gateway, a second model, provider failures (502), validation errors (400), unknown
- * routes (404) and sign-ins (200 and 401). Returns the count of responses per status.
+ * routes (404) and sign-ins (200 and 401); and, run by the server's own job runner, small evaluation runs
+ * (5 items × mock/echo, every other one also × mock/error, so items succeed and fail) and workflow runs of
+ * two chained mock/slow prompt steps (about 2 s each, so lectern_workflows_active is above 0 while they
+ * run). Returns the count of responses per status and how many runs were started.
  */
 async function generateTraffic(
   base: string,
   apiKey: string,
   admin: { email: string; password: string },
   durationMs: number,
-): Promise<Record<string, number>> {
+): Promise<{ statuses: Record<string, number>; started: Started }> {
   const statuses: Record<string, number> = {};
   const auth = { authorization: `Bearer ${apiKey}`, "content-type": "application/json" };
   const send = async (
@@ -622,6 +662,30 @@ async function generateTraffic(
   });
   expect(created.status, created.text).toBe(201);
   const promptId = (JSON.parse(created.text) as { id: string }).id;
+
+  const dataset = await send("POST", "/api/v1/datasets", {
+    name: "dashboard-traffic",
+    items: ["alpha", "beta", "gamma", "delta", "epsilon"].map((topic) => ({ variables: { topic } })),
+  });
+  expect(dataset.status, dataset.text).toBe(201);
+  const datasetId = (JSON.parse(dataset.text) as { id: string }).id;
+  const step = (id: string, topic: string) => ({
+    id,
+    type: "prompt",
+    prompt_id: promptId,
+    model: "mock/slow",
+    variables: { topic },
+  });
+  const workflow = await send("POST", "/api/v1/workflows", {
+    name: "dashboard-traffic",
+    definition: {
+      inputs: [{ name: "topic" }],
+      steps: [step("first", "{{inputs.topic}}"), step("second", "{{steps.first.output}}")],
+      output: "{{steps.second.output}}",
+    },
+  });
+  expect(workflow.status, workflow.text).toBe(201);
+  const workflowId = (JSON.parse(workflow.text) as { id: string }).id;
   const chat = (model: string, stream = false) => ({
     model,
     stream,
@@ -649,6 +713,28 @@ async function generateTraffic(
       await sleep(20);
     }
   };
-  await Promise.all([0, 1, 2].map(worker));
-  return statuses;
+  const started: Started = { evaluationRuns: 0, workflowRuns: 0 };
+  const background = async () => {
+    for (let i = 0; Date.now() < until - BACKGROUND_TAIL_MS; i++) {
+      if (i % 2 === 0) {
+        const run = await send("POST", "/api/v1/evaluations/batch", {
+          name: `dashboard-traffic-${i}`,
+          dataset_id: datasetId,
+          targets: [{ prompt_id: promptId }],
+          models: i % 4 === 0 ? ["mock/echo"] : ["mock/echo", "mock/error"],
+          evaluators: [{ type: "contains", value: "Echo" }],
+        });
+        expect(run.status, run.text).toBe(202);
+        started.evaluationRuns++;
+      }
+      const run = await send("POST", `/api/v1/workflows/${workflowId}/execute`, {
+        inputs: { topic: `w${i}` },
+      });
+      expect(run.status, run.text).toBe(202);
+      started.workflowRuns++;
+      await sleep(BACKGROUND_EVERY_MS);
+    }
+  };
+  await Promise.all([...[0, 1, 2].map(worker), background()]);
+  return { statuses, started };
 }
