@@ -1,6 +1,12 @@
 import type { ComponentType } from "react";
 import type { Permission } from "./api/types";
 import { ApiKeysPage } from "./pages/ApiKeysPage";
+import { DatasetDetailPage } from "./pages/DatasetDetailPage";
+import { DatasetNewPage } from "./pages/DatasetNewPage";
+import { DatasetsPage } from "./pages/DatasetsPage";
+import { EvaluationNewPage } from "./pages/EvaluationNewPage";
+import { EvaluationRunPage } from "./pages/EvaluationRunPage";
+import { EvaluationsPage } from "./pages/EvaluationsPage";
 import { ExecutionDetailPage } from "./pages/ExecutionDetailPage";
 import { ExecutionsPage } from "./pages/ExecutionsPage";
 import { MembersPage } from "./pages/MembersPage";
@@ -9,6 +15,10 @@ import { PromptDetailPage } from "./pages/PromptDetailPage";
 import { PromptNewPage } from "./pages/PromptNewPage";
 import { PromptsPage } from "./pages/PromptsPage";
 import { SettingsPage } from "./pages/SettingsPage";
+import { WorkflowDetailPage } from "./pages/WorkflowDetailPage";
+import { WorkflowEditPage } from "./pages/WorkflowEditPage";
+import { WorkflowRunPage } from "./pages/WorkflowRunPage";
+import { WorkflowsPage } from "./pages/WorkflowsPage";
 
 /**
  * The console's pages and its navigation, in one list. A later page (evaluations, workflows, costs, rate
@@ -37,6 +47,30 @@ export const pages: PageRoute[] = [
   },
   { path: "/prompts/new", component: PromptNewPage },
   { path: "/prompts/:id/:tab?", component: PromptDetailPage },
+  {
+    path: "/workflows",
+    component: WorkflowsPage,
+    nav: { label: "Workflows", section: "Build", permission: "prompts:read" },
+  },
+  // Fixed paths before the ones with an :id, which would match them too.
+  { path: "/workflows/new", component: WorkflowEditPage },
+  { path: "/workflows/runs/:runId", component: WorkflowRunPage },
+  { path: "/workflows/:id/edit", component: WorkflowEditPage },
+  { path: "/workflows/:id", component: WorkflowDetailPage },
+  {
+    path: "/evaluations",
+    component: EvaluationsPage,
+    nav: { label: "Evaluations", section: "Build", permission: "executions:read" },
+  },
+  { path: "/evaluations/new", component: EvaluationNewPage },
+  { path: "/evaluations/:id/:tab?", component: EvaluationRunPage },
+  {
+    path: "/datasets",
+    component: DatasetsPage,
+    nav: { label: "Datasets", section: "Build", permission: "executions:read" },
+  },
+  { path: "/datasets/new", component: DatasetNewPage },
+  { path: "/datasets/:id", component: DatasetDetailPage },
   {
     path: "/executions",
     component: ExecutionsPage,

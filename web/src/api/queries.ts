@@ -1,7 +1,14 @@
 import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { pollWhileActive } from "../lib/progress";
 import { api } from "./client";
 import type {
   ApiKey,
+  Dataset,
+  DatasetItem,
+  EvaluationComparison,
+  EvaluationResult,
+  EvaluationRun,
+  EvaluationRunDetail,
   Execution,
   ExecutionDetail,
   List,
@@ -13,6 +20,10 @@ import type {
   Prompt,
   PromptVersion,
   PromptWithVersion,
+  RunStatus,
+  Workflow,
+  WorkflowRun,
+  WorkflowRunDetail,
 } from "./types";
 
 /** Query keys in one place, so a mutation invalidates exactly what it changed. */
@@ -29,6 +40,21 @@ export const keys = {
   apiKeys: ["api-keys"] as const,
   members: ["members"] as const,
   organization: ["organization"] as const,
+  datasets: ["datasets"] as const,
+  datasetList: ["datasets", "list"] as const,
+  dataset: (id: string) => ["datasets", "one", id] as const,
+  datasetItems: (id: string) => ["datasets", "one", id, "items"] as const,
+  evaluations: ["evaluations"] as const,
+  evaluationList: (filters: EvaluationFilters) => ["evaluations", "list", filters] as const,
+  evaluation: (id: string) => ["evaluations", "one", id] as const,
+  evaluationResults: (id: string, filters: ResultFilters) =>
+    ["evaluations", "one", id, "results", filters] as const,
+  evaluationCompare: (id: string, q: CompareQuery) => ["evaluations", "one", id, "compare", q] as const,
+  workflows: ["workflows"] as const,
+  workflowList: (search: string) => ["workflows", "list", search] as const,
+  workflow: (id: string) => ["workflows", "one", id] as const,
+  workflowRuns: (id: string) => ["workflows", "one", id, "runs"] as const,
+  workflowRun: (runId: string) => ["workflows", "run", runId] as const,
 };
 
 export async function fetchMe(): Promise<Me | null> {
@@ -159,5 +185,163 @@ export function useOrganization() {
   return useQuery({
     queryKey: keys.organization,
     queryFn: ({ signal }) => api<Organization>("/api/v1/organization", { signal }),
+  });
+}
+
+/* Evaluations */
+
+const enc = encodeURIComponent;
+
+/** Up to 200 datasets: the list page and the pickers. */
+export function useDatasetList() {
+  return useQuery({
+    queryKey: keys.datasetList,
+    queryFn: ({ signal }) => api<Page<Dataset>>("/api/v1/datasets", { query: { limit: 200 }, signal }),
+    select: (r) => r.data,
+  });
+}
+
+export function useDataset(id: string) {
+  return useQuery({
+    queryKey: keys.dataset(id),
+    queryFn: ({ signal }) => api<Dataset>(`/api/v1/datasets/${enc(id)}`, { signal }),
+    enabled: !!id,
+  });
+}
+
+export function useDatasetItems(id: string) {
+  return useInfiniteQuery({
+    queryKey: keys.datasetItems(id),
+    queryFn: ({ pageParam, signal }) =>
+      api<Page<DatasetItem>>(`/api/v1/datasets/${enc(id)}/items`, {
+        query: { cursor: pageParam, limit: 100 },
+        signal,
+      }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    enabled: !!id,
+  });
+}
+
+export interface EvaluationFilters {
+  status?: string;
+  dataset_id?: string;
+}
+
+const anyActive = (runs: Array<{ status: RunStatus }> | undefined) =>
+  runs?.some((r) => r.status === "queued" || r.status === "running") ?? false;
+
+/** Runs, newest first; refreshed every 2 s while one of them is queued or running. */
+export function useEvaluationList(filters: EvaluationFilters, enabled = true) {
+  return useInfiniteQuery({
+    queryKey: keys.evaluationList(filters),
+    queryFn: ({ pageParam, signal }) =>
+      api<Page<EvaluationRun>>("/api/v1/evaluations", {
+        query: { ...filters, cursor: pageParam, limit: 50 },
+        signal,
+      }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    placeholderData: keepPreviousData,
+    refetchInterval: (q) => (anyActive(q.state.data?.pages.flatMap((p) => p.data)) ? 2000 : false),
+    enabled,
+  });
+}
+
+/** A run with its progress and aggregates: polled every second while it is queued or running. */
+export function useEvaluationRun(id: string) {
+  return useQuery({
+    queryKey: keys.evaluation(id),
+    queryFn: ({ signal }) => api<EvaluationRunDetail>(`/api/v1/evaluations/${enc(id)}`, { signal }),
+    refetchInterval: (q) => pollWhileActive(q.state.data?.status),
+    staleTime: 0,
+  });
+}
+
+export interface ResultFilters {
+  model?: string;
+  prompt_version_id?: string;
+  passed?: "true" | "false";
+}
+
+export function useEvaluationResults(id: string, filters: ResultFilters, live: boolean) {
+  return useInfiniteQuery({
+    queryKey: keys.evaluationResults(id, filters),
+    queryFn: ({ pageParam, signal }) =>
+      api<Page<EvaluationResult>>(`/api/v1/evaluations/${enc(id)}/results`, {
+        query: { ...filters, cursor: pageParam, limit: 50 },
+        signal,
+      }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    placeholderData: keepPreviousData,
+    refetchInterval: live ? 2000 : false,
+  });
+}
+
+export interface CompareQuery {
+  base_run?: string;
+  base_model?: string;
+  head_model?: string;
+  base_prompt_version_id?: string;
+  head_prompt_version_id?: string;
+}
+
+export function useEvaluationCompare(id: string, q: CompareQuery | null) {
+  return useQuery({
+    queryKey: keys.evaluationCompare(id, q ?? {}),
+    queryFn: ({ signal }) =>
+      api<EvaluationComparison>(`/api/v1/evaluations/${enc(id)}/compare`, { query: { ...q }, signal }),
+    enabled: q !== null,
+  });
+}
+
+/* Workflows */
+
+export function useWorkflowList(search: string) {
+  return useInfiniteQuery({
+    queryKey: keys.workflowList(search),
+    queryFn: ({ pageParam, signal }) =>
+      api<Page<Workflow>>("/api/v1/workflows", {
+        query: { search: search || undefined, cursor: pageParam, limit: 50 },
+        signal,
+      }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useWorkflow(id: string) {
+  return useQuery({
+    queryKey: keys.workflow(id),
+    queryFn: ({ signal }) => api<Workflow>(`/api/v1/workflows/${enc(id)}`, { signal }),
+    enabled: !!id,
+  });
+}
+
+/** A workflow's runs, newest first; refreshed every 2 s while one is queued or running. */
+export function useWorkflowRuns(id: string, enabled = true) {
+  return useInfiniteQuery({
+    queryKey: keys.workflowRuns(id),
+    queryFn: ({ pageParam, signal }) =>
+      api<Page<WorkflowRun>>(`/api/v1/workflows/${enc(id)}/runs`, {
+        query: { cursor: pageParam, limit: 50 },
+        signal,
+      }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    refetchInterval: (q) => (anyActive(q.state.data?.pages.flatMap((p) => p.data)) ? 2000 : false),
+    enabled: enabled && !!id,
+  });
+}
+
+/** A run with its steps and DAG: polled every second while it is queued or running. */
+export function useWorkflowRun(runId: string) {
+  return useQuery({
+    queryKey: keys.workflowRun(runId),
+    queryFn: ({ signal }) => api<WorkflowRunDetail>(`/api/v1/workflows/runs/${enc(runId)}`, { signal }),
+    refetchInterval: (q) => pollWhileActive(q.state.data?.status),
+    staleTime: 0,
   });
 }

@@ -1,10 +1,13 @@
+/** Statuses of executions, keys, and evaluation and workflow runs and steps, each with a colour and its word. */
 export function StatusBadge({ status }: { status: string }) {
   const tone =
     status === "succeeded" || status === "active"
       ? "ok"
       : status === "failed" || status === "revoked"
         ? "bad"
-        : "muted";
+        : status === "running" || status === "queued"
+          ? "info"
+          : "muted";
   return <span className={`badge badge-${tone}`}>{status}</span>;
 }
 
