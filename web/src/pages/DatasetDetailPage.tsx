@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useId, useState } from "react";
+import { type FormEvent, useState } from "react";
 import { Link, useLocation } from "wouter";
 import { api } from "../api/client";
 import { keys, useDataset, useDatasetItems, useEvaluationList } from "../api/queries";
@@ -12,7 +12,11 @@ import {
   ImportErrors,
   importDatasetFile,
 } from "../components/DatasetImport";
+import { DescriptionField } from "../components/DescriptionField";
+import { LoadMore } from "../components/LoadMore";
+import { NameField } from "../components/NameField";
 import { PageHeader } from "../components/PageHeader";
+import { PageLoadError } from "../components/PageLoadError";
 import { RunProgress } from "../components/RunProgress";
 import { StatusBadge } from "../components/StatusBadge";
 import { EmptyState, ErrorMessage, Loading, Notice } from "../components/states";
@@ -43,14 +47,7 @@ export function DatasetDetailPage({ params }: { params: Record<string, string | 
   if (dataset.isPending) return <Loading label="Loading the dataset…" />;
   if (dataset.isError) {
     return (
-      <>
-        <PageHeader title="Dataset" description={back} />
-        <ErrorMessage
-          error={dataset.error}
-          title="This dataset could not be loaded"
-          onRetry={() => void dataset.refetch()}
-        />
-      </>
+      <PageLoadError title="Dataset" back={back} query={dataset} message="This dataset could not be loaded" />
     );
   }
   const d = dataset.data;
@@ -155,7 +152,6 @@ function EditDataset({ dataset }: { dataset: Dataset }) {
   const qc = useQueryClient();
   const [name, setName] = useState(dataset.name);
   const [description, setDescription] = useState(dataset.description);
-  const ids = { name: useId(), description: useId() };
   const save = useMutation({
     mutationFn: () =>
       api<Dataset>(`/api/v1/datasets/${encodeURIComponent(dataset.id)}`, {
@@ -175,26 +171,8 @@ function EditDataset({ dataset }: { dataset: Dataset }) {
     <details className="disclosure">
       <summary>Edit name and description</summary>
       <form className="form" onSubmit={submit} aria-label="Edit dataset">
-        <div className="field">
-          <label htmlFor={ids.name}>Name</label>
-          <input
-            id={ids.name}
-            required
-            maxLength={200}
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor={ids.description}>Description</label>
-          <textarea
-            id={ids.description}
-            rows={2}
-            maxLength={5000}
-            value={description}
-            onChange={(e) => setDescription(e.target.value)}
-          />
-        </div>
+        <NameField value={name} onChange={setName} />
+        <DescriptionField value={description} onChange={setDescription} />
         <ErrorMessage error={save.error} title="The dataset was not saved" />
         {save.isSuccess && !save.isPending && <Notice>Saved.</Notice>}
         <div className="form-actions">
@@ -316,16 +294,7 @@ function Items({ dataset }: { dataset: Dataset }) {
           </table>
         </div>
       )}
-      {items.hasNextPage && (
-        <button
-          type="button"
-          className="btn load-more"
-          onClick={() => void items.fetchNextPage()}
-          disabled={items.isFetchingNextPage}
-        >
-          {items.isFetchingNextPage ? "Loading…" : "Load more"}
-        </button>
-      )}
+      <LoadMore query={items} />
     </section>
   );
 }

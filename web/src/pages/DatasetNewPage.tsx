@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useId, useState } from "react";
+import { type FormEvent, useState } from "react";
 import { Link, useLocation } from "wouter";
 import { api } from "../api/client";
 import { keys } from "../api/queries";
@@ -11,6 +11,8 @@ import {
   ImportErrors,
   importDatasetFile,
 } from "../components/DatasetImport";
+import { DescriptionField } from "../components/DescriptionField";
+import { NameField } from "../components/NameField";
 import { PageHeader } from "../components/PageHeader";
 import { ErrorMessage, NoAccess, Notice } from "../components/states";
 import { type DatasetFile, FileReadError, readDatasetFile } from "../lib/dataset-file";
@@ -30,7 +32,6 @@ export function DatasetNewPage() {
   const [format, setFormat] = useState<FormatChoice>("auto");
   const [created, setCreated] = useState<Dataset | null>(null);
   const [read, setRead] = useState<DatasetFile | null>(null);
-  const ids = { name: useId(), description: useId() };
 
   const create = useMutation({
     mutationFn: async () => {
@@ -70,28 +71,12 @@ export function DatasetNewPage() {
     <>
       <PageHeader title="New dataset" description={<Link href="/datasets">← All datasets</Link>} />
       <form className="panel form" onSubmit={submit} aria-label="New dataset">
-        <div className="field">
-          <label htmlFor={ids.name}>Name</label>
-          <input
-            id={ids.name}
-            required
-            maxLength={200}
-            value={created ? created.name : name}
-            readOnly={created !== null}
-            onChange={(e) => setName(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor={ids.description}>Description</label>
-          <textarea
-            id={ids.description}
-            rows={2}
-            maxLength={5000}
-            value={created ? created.description : description}
-            readOnly={created !== null}
-            onChange={(e) => setDescription(e.target.value)}
-          />
-        </div>
+        <NameField value={created ? created.name : name} onChange={setName} readOnly={created !== null} />
+        <DescriptionField
+          value={created ? created.description : description}
+          onChange={setDescription}
+          readOnly={created !== null}
+        />
         <DatasetFileFields file={file} onFile={setFile} format={format} onFormat={setFormat} />
         {importFailed ? (
           <>

@@ -17,7 +17,9 @@ import type { EvaluationAggregate, EvaluationRun, EvaluationRunDetail } from "..
 import { useCan } from "../auth";
 import { ConfirmButton } from "../components/ConfirmButton";
 import { Cost } from "../components/Cost";
+import { LoadMore } from "../components/LoadMore";
 import { PageHeader } from "../components/PageHeader";
+import { PageLoadError } from "../components/PageLoadError";
 import { RunProgress } from "../components/RunProgress";
 import { StatusBadge } from "../components/StatusBadge";
 import { EmptyState, ErrorMessage, Loading } from "../components/states";
@@ -59,14 +61,12 @@ export function EvaluationRunPage({ params }: { params: Record<string, string | 
   if (run.isPending) return <Loading label="Loading the evaluation run…" />;
   if (run.isError) {
     return (
-      <>
-        <PageHeader title="Evaluation run" description={back} />
-        <ErrorMessage
-          error={run.error}
-          title="This evaluation run could not be loaded"
-          onRetry={() => void run.refetch()}
-        />
-      </>
+      <PageLoadError
+        title="Evaluation run"
+        back={back}
+        query={run}
+        message="This evaluation run could not be loaded"
+      />
     );
   }
   const r = run.data;
@@ -511,16 +511,7 @@ function Results({ run, promptName }: { run: EvaluationRunDetail; promptName: Na
           </table>
         </div>
       )}
-      {results.hasNextPage && (
-        <button
-          type="button"
-          className="btn load-more"
-          onClick={() => void results.fetchNextPage()}
-          disabled={results.isFetchingNextPage}
-        >
-          {results.isFetchingNextPage ? "Loading…" : "Load more"}
-        </button>
-      )}
+      <LoadMore query={results} />
     </section>
   );
 }

@@ -2,6 +2,7 @@ import { useId } from "react";
 import { Link, useSearchParams } from "wouter";
 import { useDatasetList, useEvaluationList, usePromptOptions } from "../api/queries";
 import { Can } from "../auth";
+import { LoadMore } from "../components/LoadMore";
 import { PageHeader } from "../components/PageHeader";
 import { RunProgress } from "../components/RunProgress";
 import { StatusBadge } from "../components/StatusBadge";
@@ -158,16 +159,7 @@ export function EvaluationsPage() {
           </table>
         </div>
       )}
-      {list.hasNextPage && (
-        <button
-          type="button"
-          className="btn load-more"
-          onClick={() => void list.fetchNextPage()}
-          disabled={list.isFetchingNextPage}
-        >
-          {list.isFetchingNextPage ? "Loading…" : "Load more"}
-        </button>
-      )}
+      <LoadMore query={list} />
     </>
   );
 }

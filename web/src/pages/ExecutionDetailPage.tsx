@@ -4,8 +4,9 @@ import type { Message } from "../api/types";
 import { Cost } from "../components/Cost";
 import { MessagesView } from "../components/editors";
 import { PageHeader } from "../components/PageHeader";
+import { PageLoadError } from "../components/PageLoadError";
 import { StatusBadge } from "../components/StatusBadge";
-import { EmptyState, ErrorMessage, Loading } from "../components/states";
+import { EmptyState, Loading } from "../components/states";
 import { formatDateTime, formatMs, formatNumber } from "../lib/format";
 
 export function ExecutionDetailPage({ params }: { params: Record<string, string | undefined> }) {
@@ -16,14 +17,7 @@ export function ExecutionDetailPage({ params }: { params: Record<string, string 
   if (ex.isPending) return <Loading label="Loading the execution…" />;
   if (ex.isError) {
     return (
-      <>
-        <PageHeader title="Execution" description={back} />
-        <ErrorMessage
-          error={ex.error}
-          title="This execution could not be loaded"
-          onRetry={() => void ex.refetch()}
-        />
-      </>
+      <PageLoadError title="Execution" back={back} query={ex} message="This execution could not be loaded" />
     );
   }
   const e = ex.data;

@@ -3,6 +3,7 @@ import { Link, useSearchParams } from "wouter";
 import { type ExecutionFilters, useExecutionList, useModels, usePromptOptions } from "../api/queries";
 import type { Execution } from "../api/types";
 import { Cost } from "../components/Cost";
+import { LoadMore } from "../components/LoadMore";
 import { PageHeader } from "../components/PageHeader";
 import { StatusBadge } from "../components/StatusBadge";
 import { EmptyState, ErrorMessage, Loading } from "../components/states";
@@ -180,16 +181,7 @@ export function ExecutionsPage() {
               </tbody>
             </table>
           </div>
-          {list.hasNextPage && (
-            <button
-              type="button"
-              className="btn load-more"
-              onClick={() => void list.fetchNextPage()}
-              disabled={list.isFetchingNextPage}
-            >
-              {list.isFetchingNextPage ? "Loading…" : "Load more"}
-            </button>
-          )}
+          <LoadMore query={list} />
         </>
       )}
     </>

@@ -6,9 +6,12 @@ import { keys, usePrompt, useVersions } from "../api/queries";
 import type { Prompt, PromptVersion, PromptWithVersion } from "../api/types";
 import { Can, useCan } from "../auth";
 import { ConfirmButton } from "../components/ConfirmButton";
+import { DescriptionField } from "../components/DescriptionField";
 import { DiffView } from "../components/DiffView";
 import { MessagesView } from "../components/editors";
+import { NameField } from "../components/NameField";
 import { PageHeader } from "../components/PageHeader";
+import { PageLoadError } from "../components/PageLoadError";
 import { LabelChip } from "../components/StatusBadge";
 import { EmptyState, ErrorMessage, Loading, Notice } from "../components/states";
 import { TemplateFields, useTemplateState } from "../components/TemplateForm";
@@ -37,14 +40,12 @@ export function PromptDetailPage({ params }: { params: Record<string, string | u
   if (prompt.isPending) return <Loading label="Loading the prompt…" />;
   if (prompt.isError) {
     return (
-      <>
-        <PageHeader title="Prompt" description={<Link href="/prompts">← All prompts</Link>} />
-        <ErrorMessage
-          error={prompt.error}
-          title="This prompt could not be loaded"
-          onRetry={() => void prompt.refetch()}
-        />
-      </>
+      <PageLoadError
+        title="Prompt"
+        back={<Link href="/prompts">← All prompts</Link>}
+        query={prompt}
+        message="This prompt could not be loaded"
+      />
     );
   }
   const p = prompt.data;
@@ -385,7 +386,7 @@ function EditPrompt({ prompt }: { prompt: PromptWithVersion }) {
   const [name, setName] = useState(prompt.name);
   const [description, setDescription] = useState(prompt.description);
   const [tags, setTags] = useState(prompt.tags.join(", "));
-  const ids = { commit: useId(), name: useId(), description: useId(), tags: useId() };
+  const ids = { commit: useId(), tags: useId() };
   const saveVersion = useMutation({
     mutationFn: () =>
       api<PromptVersion>(`/api/v1/prompts/${encodeURIComponent(prompt.id)}/versions`, {
@@ -448,26 +449,8 @@ function EditPrompt({ prompt }: { prompt: PromptWithVersion }) {
         }}
       >
         <h2 id="details-title">Details</h2>
-        <div className="field">
-          <label htmlFor={ids.name}>Name</label>
-          <input
-            id={ids.name}
-            required
-            maxLength={200}
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor={ids.description}>Description</label>
-          <textarea
-            id={ids.description}
-            rows={3}
-            maxLength={5000}
-            value={description}
-            onChange={(e) => setDescription(e.target.value)}
-          />
-        </div>
+        <NameField value={name} onChange={setName} />
+        <DescriptionField value={description} onChange={setDescription} rows={3} />
         <div className="field">
           <label htmlFor={ids.tags}>Tags</label>
           <input

@@ -5,6 +5,8 @@ import { api } from "../api/client";
 import { keys } from "../api/queries";
 import type { PromptWithVersion } from "../api/types";
 import { useCan } from "../auth";
+import { DescriptionField } from "../components/DescriptionField";
+import { NameField } from "../components/NameField";
 import { PageHeader } from "../components/PageHeader";
 import { ErrorMessage, NoAccess } from "../components/states";
 import { TemplateFields, useTemplateState } from "../components/TemplateForm";
@@ -37,7 +39,7 @@ export function PromptNewPage() {
     model: "mock/echo",
     params: emptyParams,
   });
-  const ids = { name: useId(), description: useId(), tags: useId(), commit: useId() };
+  const ids = { tags: useId(), commit: useId() };
   const create = useMutation({
     mutationFn: () =>
       api<PromptWithVersion>("/api/v1/prompts", {
@@ -70,16 +72,7 @@ export function PromptNewPage() {
       <PageHeader title="New prompt" description={<Link href="/prompts">← All prompts</Link>} />
       <form className="panel form" onSubmit={submit} aria-label="New prompt">
         <div className="row">
-          <div className="field grow">
-            <label htmlFor={ids.name}>Name</label>
-            <input
-              id={ids.name}
-              required
-              maxLength={200}
-              value={name}
-              onChange={(e) => setName(e.target.value)}
-            />
-          </div>
+          <NameField value={name} onChange={setName} grow />
           <div className="field grow">
             <label htmlFor={ids.tags}>Tags</label>
             <input
@@ -90,16 +83,7 @@ export function PromptNewPage() {
             />
           </div>
         </div>
-        <div className="field">
-          <label htmlFor={ids.description}>Description</label>
-          <textarea
-            id={ids.description}
-            rows={2}
-            maxLength={5000}
-            value={description}
-            onChange={(e) => setDescription(e.target.value)}
-          />
-        </div>
+        <DescriptionField value={description} onChange={setDescription} />
         <TemplateFields value={t.value} onChange={t.setValue} />
         <div className="field">
           <label htmlFor={ids.commit}>Commit message</label>

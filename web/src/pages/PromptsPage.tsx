@@ -1,24 +1,16 @@
-import { useEffect, useId, useState } from "react";
-import { Link, useSearchParams } from "wouter";
+import { Link } from "wouter";
 import { usePromptList } from "../api/queries";
 import { Can } from "../auth";
+import { LoadMore } from "../components/LoadMore";
 import { PageHeader } from "../components/PageHeader";
+import { SearchToolbar, useUrlSearch } from "../components/SearchToolbar";
 import { LabelChip } from "../components/StatusBadge";
 import { EmptyState, ErrorMessage, Loading } from "../components/states";
 import { formatRelative } from "../lib/format";
 
 export function PromptsPage() {
-  const [params, setParams] = useSearchParams();
-  const search = params.get("q") ?? "";
-  const [text, setText] = useState(search);
-  const searchId = useId();
   // Search as the person types, but not on every keystroke.
-  useEffect(() => {
-    const t = setTimeout(() => {
-      if (text !== search) setParams(text ? { q: text } : {}, { replace: true });
-    }, 250);
-    return () => clearTimeout(t);
-  }, [text, search, setParams]);
+  const { search, text, setText } = useUrlSearch();
   const list = usePromptList(search);
   const prompts = list.data?.pages.flatMap((p) => p.data) ?? [];
 
@@ -35,20 +27,13 @@ export function PromptsPage() {
           </Can>
         }
       />
-      <div className="toolbar">
-        <label htmlFor={searchId} className="sr-only">
-          Search prompts
-        </label>
-        <input
-          id={searchId}
-          type="search"
-          className="search"
-          placeholder="Search by name or description"
-          value={text}
-          onChange={(e) => setText(e.target.value)}
-        />
-        {list.isFetching && !list.isPending && <span className="muted small">Updating…</span>}
-      </div>
+      <SearchToolbar
+        label="Search prompts"
+        placeholder="Search by name or description"
+        value={text}
+        onChange={setText}
+        updating={list.isFetching && !list.isPending}
+      />
       {list.isPending ? (
         <Loading label="Loading prompts…" />
       ) : list.isError ? (
@@ -113,16 +98,7 @@ export function PromptsPage() {
           </table>
         </div>
       )}
-      {list.hasNextPage && (
-        <button
-          type="button"
-          className="btn load-more"
-          onClick={() => void list.fetchNextPage()}
-          disabled={list.isFetchingNextPage}
-        >
-          {list.isFetchingNextPage ? "Loading…" : "Load more"}
-        </button>
-      )}
+      <LoadMore query={list} />
     </>
   );
 }

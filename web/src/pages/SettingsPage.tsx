@@ -4,6 +4,7 @@ import { api } from "../api/client";
 import { keys, useOrganization } from "../api/queries";
 import type { Organization, Tier } from "../api/types";
 import { useCan, useMe } from "../auth";
+import { NameField } from "../components/NameField";
 import { PageHeader } from "../components/PageHeader";
 import { ErrorMessage, Loading, Notice } from "../components/states";
 import { formatDateTime } from "../lib/format";
@@ -75,7 +76,7 @@ function OrgSettings({ org }: { org: Organization }) {
     setName(org.name);
     setTier(org.tier);
   }, [org.name, org.tier]);
-  const ids = { name: useId(), tier: useId() };
+  const ids = { tier: useId() };
   const save = useMutation({
     mutationFn: () =>
       api<Organization>("/api/v1/organization", {
@@ -127,16 +128,7 @@ function OrgSettings({ org }: { org: Organization }) {
   }
   return (
     <form className="stack" onSubmit={submit}>
-      <div className="field">
-        <label htmlFor={ids.name}>Name</label>
-        <input
-          id={ids.name}
-          required
-          maxLength={200}
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-        />
-      </div>
+      <NameField value={name} onChange={setName} />
       <div className="field">
         <label htmlFor={ids.tier}>Tier</label>
         <select

@@ -8,7 +8,9 @@ import { Can } from "../auth";
 import { ConfirmButton } from "../components/ConfirmButton";
 import { Cost } from "../components/Cost";
 import { DagView } from "../components/DagView";
+import { LoadMore } from "../components/LoadMore";
 import { PageHeader } from "../components/PageHeader";
+import { PageLoadError } from "../components/PageLoadError";
 import { StatusBadge } from "../components/StatusBadge";
 import { ErrorMessage, Loading } from "../components/states";
 import { formatDateTime, formatMs, formatNumber, formatRelative } from "../lib/format";
@@ -32,14 +34,7 @@ export function WorkflowDetailPage({ params }: { params: Record<string, string |
   if (wf.isPending) return <Loading label="Loading the workflow…" />;
   if (wf.isError) {
     return (
-      <>
-        <PageHeader title="Workflow" description={back} />
-        <ErrorMessage
-          error={wf.error}
-          title="This workflow could not be loaded"
-          onRetry={() => void wf.refetch()}
-        />
-      </>
+      <PageLoadError title="Workflow" back={back} query={wf} message="This workflow could not be loaded" />
     );
   }
   const w = wf.data;
@@ -285,16 +280,7 @@ function Runs({ workflowId }: { workflowId: string }) {
           </table>
         </div>
       )}
-      {runs.hasNextPage && (
-        <button
-          type="button"
-          className="btn load-more"
-          onClick={() => void runs.fetchNextPage()}
-          disabled={runs.isFetchingNextPage}
-        >
-          {runs.isFetchingNextPage ? "Loading…" : "Load more"}
-        </button>
-      )}
+      <LoadMore query={runs} />
     </section>
   );
 }

@@ -6,7 +6,10 @@ import { keys, usePrompt, usePromptOptions, useWorkflow } from "../api/queries";
 import type { Prompt, Workflow, WorkflowDefinition } from "../api/types";
 import { useCan } from "../auth";
 import { DagView } from "../components/DagView";
+import { DescriptionField } from "../components/DescriptionField";
+import { NameField } from "../components/NameField";
 import { PageHeader } from "../components/PageHeader";
+import { PageLoadError } from "../components/PageLoadError";
 import { ErrorMessage, Loading, NoAccess } from "../components/states";
 import {
   addPromptStep,
@@ -41,14 +44,7 @@ export function WorkflowEditPage({ params }: { params: Record<string, string | u
   if (id && existing.isPending) return <Loading label="Loading the workflow…" />;
   if (id && existing.isError) {
     return (
-      <>
-        <PageHeader title={title} description={back} />
-        <ErrorMessage
-          error={existing.error}
-          title="This workflow could not be loaded"
-          onRetry={() => void existing.refetch()}
-        />
-      </>
+      <PageLoadError title={title} back={back} query={existing} message="This workflow could not be loaded" />
     );
   }
   return (
@@ -68,8 +64,6 @@ function WorkflowForm({ workflow }: { workflow: Workflow | null }) {
   const [text, setText] = useState(pretty(workflow?.definition ?? starterDefinition()));
   const [promptToAdd, setPromptToAdd] = useState("");
   const ids = {
-    name: useId(),
-    description: useId(),
     definition: useId(),
     hint: useId(),
     parse: useId(),
@@ -110,26 +104,8 @@ function WorkflowForm({ workflow }: { workflow: Workflow | null }) {
   return (
     <form className="form" onSubmit={submit} aria-label={workflow ? "Edit workflow" : "New workflow"}>
       <div className="panel form">
-        <div className="field">
-          <label htmlFor={ids.name}>Name</label>
-          <input
-            id={ids.name}
-            required
-            maxLength={200}
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor={ids.description}>Description</label>
-          <textarea
-            id={ids.description}
-            rows={2}
-            maxLength={5000}
-            value={description}
-            onChange={(e) => setDescription(e.target.value)}
-          />
-        </div>
+        <NameField value={name} onChange={setName} />
+        <DescriptionField value={description} onChange={setDescription} />
       </div>
       <div className="two-col two-col-even">
         <section className="panel form" aria-labelledby={`${ids.definition}-title`}>

@@ -9,6 +9,7 @@ import { ConfirmButton } from "../components/ConfirmButton";
 import { Cost } from "../components/Cost";
 import { DagView } from "../components/DagView";
 import { PageHeader } from "../components/PageHeader";
+import { PageLoadError } from "../components/PageLoadError";
 import { RunProgress } from "../components/RunProgress";
 import { StatusBadge } from "../components/StatusBadge";
 import { EmptyState, ErrorMessage, Loading } from "../components/states";
@@ -41,14 +42,12 @@ export function WorkflowRunPage({ params }: { params: Record<string, string | un
   if (run.isPending) return <Loading label="Loading the run…" />;
   if (run.isError) {
     return (
-      <>
-        <PageHeader title="Workflow run" description={<Link href="/workflows">← All workflows</Link>} />
-        <ErrorMessage
-          error={run.error}
-          title="This run could not be loaded"
-          onRetry={() => void run.refetch()}
-        />
-      </>
+      <PageLoadError
+        title="Workflow run"
+        back={<Link href="/workflows">← All workflows</Link>}
+        query={run}
+        message="This run could not be loaded"
+      />
     );
   }
   const r = run.data;

@@ -1,22 +1,15 @@
-import { useEffect, useId, useState } from "react";
-import { Link, useSearchParams } from "wouter";
+import { Link } from "wouter";
 import { useWorkflowList } from "../api/queries";
 import { Can } from "../auth";
+import { LoadMore } from "../components/LoadMore";
 import { PageHeader } from "../components/PageHeader";
+import { SearchToolbar, useUrlSearch } from "../components/SearchToolbar";
 import { EmptyState, ErrorMessage, Loading } from "../components/states";
 import { formatRelative } from "../lib/format";
 
 export function WorkflowsPage() {
-  const [params, setParams] = useSearchParams();
-  const search = params.get("q") ?? "";
-  const [text, setText] = useState(search);
-  const searchId = useId();
-  useEffect(() => {
-    const t = setTimeout(() => {
-      if (text !== search) setParams(text ? { q: text } : {}, { replace: true });
-    }, 250);
-    return () => clearTimeout(t);
-  }, [text, search, setParams]);
+  // Search as the person types, but not on every keystroke.
+  const { search, text, setText } = useUrlSearch();
   const list = useWorkflowList(search);
   const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
   return (
@@ -32,20 +25,13 @@ export function WorkflowsPage() {
           </Can>
         }
       />
-      <div className="toolbar">
-        <label htmlFor={searchId} className="sr-only">
-          Search workflows
-        </label>
-        <input
-          id={searchId}
-          type="search"
-          className="search"
-          placeholder="Search by name"
-          value={text}
-          onChange={(e) => setText(e.target.value)}
-        />
-        {list.isFetching && !list.isPending && <span className="muted small">Updating…</span>}
-      </div>
+      <SearchToolbar
+        label="Search workflows"
+        placeholder="Search by name"
+        value={text}
+        onChange={setText}
+        updating={list.isFetching && !list.isPending}
+      />
       {list.isPending ? (
         <Loading label="Loading workflows…" />
       ) : list.isError ? (
@@ -110,16 +96,7 @@ export function WorkflowsPage() {
           </table>
         </div>
       )}
-      {list.hasNextPage && (
-        <button
-          type="button"
-          className="btn load-more"
-          onClick={() => void list.fetchNextPage()}
-          disabled={list.isFetchingNextPage}
-        >
-          {list.isFetchingNextPage ? "Loading…" : "Load more"}
-        </button>
-      )}
+      <LoadMore query={list} />
     </>
   );
 }
