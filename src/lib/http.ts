@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Actor, Ctx } from "../features/auth/actor.ts";
@@ -57,9 +57,6 @@ export function routeTable(app: FastifyInstance): RouteInfo[] {
   return routeTables.get(app) ?? [];
 }
 
-export type App = FastifyInstance;
-export type TypedApp = ReturnType<FastifyInstance["withTypeProvider"]> & FastifyInstance;
-
 export function typed(app: FastifyInstance) {
   return app.withTypeProvider<ZodTypeProvider>();
 }
@@ -92,10 +89,6 @@ export const errorResponses = {
   404: errorBody,
   409: errorBody,
 } as const;
-
-export const idParam = (name: string) => z.object({ [name]: z.string().min(1).max(64) });
-
-export type Reply = FastifyReply;
 
 /** Cursor pagination: an opaque base64url of `${created_at ISO}|${id}`, newest first. */
 export function encodeCursor(createdAt: Date | string, id: string): string {

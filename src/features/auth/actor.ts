@@ -1,5 +1,5 @@
 import type { Role } from "../../lib/db-types.ts";
-import { AppError, forbidden } from "../../lib/errors.ts";
+import { forbidden } from "../../lib/errors.ts";
 import type { Permission } from "./permissions.ts";
 
 /** Who is making the request. Resolved once per request by the auth hook. */
@@ -38,10 +38,4 @@ export function requirePermission(actor: Actor, permission: Permission): void {
         : `Your role (${actor.role}) does not allow ${permission}`,
     );
   }
-}
-
-export function requireUser(actor: Actor): string {
-  if (actor.kind !== "user" || !actor.userId)
-    throw new AppError("forbidden", "This action needs a signed-in user");
-  return actor.userId;
 }
