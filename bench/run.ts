@@ -6,12 +6,14 @@
  * turn with autocannon and records the numbers in bench/results/.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import pg from "pg";
 
 // autocannon ships no types and package.json is not ours to change: this is the part of its API we use.
 interface Histogram {
@@ -63,7 +65,32 @@ const settings = {
   mockLatencyMs: intEnv("LECTERN_MOCK_LATENCY_MS", 0, 0),
   /** info is the production default: one JSON line per request, written to a file as a service would */
   logLevel: process.env.BENCH_LOG_LEVEL || "info",
+  /**
+   * Set to a PostgreSQL server URL to bench distributed mode: a fresh database is created on that server
+   * for the run and dropped afterwards. Unset: embedded mode on PGlite.
+   */
+  databaseUrl: process.env.BENCH_DATABASE_URL || "",
 };
+
+/** A throwaway database on the BENCH_DATABASE_URL server, so first-run setup prints a key. */
+async function createBenchDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `lectern_bench_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: serverUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
 
 interface Scenario {
   name: string;
@@ -136,7 +163,7 @@ interface Server {
 }
 
 /** Start the server with its output going to a file (like a service's log), and read the first-run lines from it. */
-async function startServer(dataDir: string): Promise<Server> {
+async function startServer(dataDir: string, databaseUrl: string | null): Promise<Server> {
   const logFile = join(dataDir, "server.log");
   const fd = openSync(logFile, "w");
   const child = spawn(process.execPath, [join(root, "bin", "lectern.js"), "serve"], {
@@ -150,6 +177,13 @@ async function startServer(dataDir: string): Promise<Server> {
       LECTERN_DATA_DIR: dataDir,
       LOG_LEVEL: settings.logLevel,
       LECTERN_MOCK_LATENCY_MS: String(settings.mockLatencyMs),
+      ...(databaseUrl
+        ? {
+            DATABASE_URL: databaseUrl,
+            LECTERN_MASTER_KEY: randomBytes(32).toString("hex"),
+            LECTERN_MOCK_PROVIDER: "true",
+          }
+        : {}),
     },
     stdio: ["ignore", fd, fd],
   });
@@ -309,12 +343,13 @@ async function main(): Promise<void> {
   // Other work on the machine shows up here: a busy box explains a slow run.
   const loadAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;
   let server: Server | undefined;
+  const database = settings.databaseUrl ? await createBenchDatabase(settings.databaseUrl) : null;
   try {
     process.stdout.write(
       `bench: ${names.join(", ")} · ${settings.durationS} s each (+${settings.warmupS} s warm-up) · ` +
         `${settings.connections} connections · mock latency ${settings.mockLatencyMs} ms\n`,
     );
-    server = await startServer(dataDir);
+    server = await startServer(dataDir, database?.url ?? null);
     process.stdout.write(
       `server: Lectern ${server.version} on ${server.url} (${server.mode}, ${server.driver})\n`,
     );
@@ -415,6 +450,7 @@ async function main(): Promise<void> {
     throw err;
   } finally {
     if (server) await stopServer(server);
+    await database?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
