@@ -63,7 +63,8 @@ export function membershipsOf(db: Conn, userId: string) {
     .execute();
 }
 
-export function findKeyByHash(db: Conn, keyHash: string) {
+/** A key with its org's tier, by hash (request path) or by id within an org (jobs). */
+function keyWithTier(db: Conn) {
   return db
     .selectFrom("api_keys as k")
     .innerJoin("organizations as o", "o.id", "k.organization_id")
@@ -75,9 +76,29 @@ export function findKeyByHash(db: Conn, keyHash: string) {
       "k.expires_at",
       "k.revoked_at",
       "o.tier",
-    ])
-    .where("k.key_hash", "=", keyHash)
+    ]);
+}
+
+export function findKeyByHash(db: Conn, keyHash: string) {
+  return keyWithTier(db).where("k.key_hash", "=", keyHash).executeTakeFirst();
+}
+
+export function findKeyInOrg(db: Conn, orgId: string, keyId: string) {
+  return keyWithTier(db).where("k.id", "=", keyId).where("k.organization_id", "=", orgId).executeTakeFirst();
+}
+
+export function membershipWithTier(db: Conn, orgId: string, userId: string) {
+  return db
+    .selectFrom("memberships as m")
+    .innerJoin("organizations as o", "o.id", "m.organization_id")
+    .select(["m.role", "o.tier"])
+    .where("m.user_id", "=", userId)
+    .where("m.organization_id", "=", orgId)
     .executeTakeFirst();
+}
+
+export function getUser(db: Conn, userId: string) {
+  return db.selectFrom("users").select(["id", "email", "name"]).where("id", "=", userId).executeTakeFirst();
 }
 
 export function touchKey(db: Conn, keyId: string, at: Date) {

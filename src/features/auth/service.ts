@@ -11,6 +11,49 @@ const KNOWN = new Set<string>(allPermissions);
 /** Write last_used_at at most this often per key, so verification stays read-only on the hot path. */
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 
+type Tier = Actor["orgTier"];
+type MemberRole = NonNullable<Actor["role"]>;
+
+/** A signed-in user's actor; with no org (orgId "") it holds no permissions, so org routes answer 403. */
+function userActor(
+  userId: string,
+  org: { id: string; tier: Tier; role: MemberRole } | null,
+  sessionId: string | null,
+): Actor {
+  return {
+    kind: "user",
+    id: userId,
+    userId,
+    apiKeyId: null,
+    orgId: org?.id ?? "",
+    orgTier: org?.tier ?? "free",
+    role: org?.role ?? null,
+    permissions: org ? rolePermissions[org.role] : new Set(),
+    sessionId,
+  };
+}
+
+/** An API key's actor: its scopes (the known ones) are its permissions. */
+function keyActor(k: {
+  keyId: string;
+  orgId: string;
+  orgTier: Tier;
+  userId: string | null;
+  scopes: string[];
+}): Actor {
+  return {
+    kind: "api_key",
+    id: k.keyId,
+    userId: k.userId,
+    apiKeyId: k.keyId,
+    orgId: k.orgId,
+    orgTier: k.orgTier,
+    role: null,
+    permissions: new Set(k.scopes.filter((s): s is Permission => KNOWN.has(s))),
+    sessionId: null,
+  };
+}
+
 const invalidCredentials = () => new AppError("unauthenticated", "Invalid email or password");
 
 /**
@@ -108,31 +151,10 @@ export async function actorFromSession(deps: Deps, token: string): Promise<Actor
   const sessionId = sha256Hex(token);
   const s = await q.findSession(deps.db, sessionId);
   if (!s || new Date(s.expires_at).getTime() <= deps.clock.now().getTime()) return null;
-  if (!s.organization_id || !s.role || !s.tier) {
-    // A user with no org can still sign in, see /me and log out; org-scoped routes answer 403.
-    return {
-      kind: "user",
-      id: s.user_id,
-      userId: s.user_id,
-      apiKeyId: null,
-      orgId: "",
-      orgTier: "free",
-      role: null,
-      permissions: new Set(),
-      sessionId,
-    };
-  }
-  return {
-    kind: "user",
-    id: s.user_id,
-    userId: s.user_id,
-    apiKeyId: null,
-    orgId: s.organization_id,
-    orgTier: s.tier,
-    role: s.role,
-    permissions: rolePermissions[s.role],
-    sessionId,
-  };
+  // A user with no org can still sign in, see /me and log out.
+  const org =
+    s.organization_id && s.role && s.tier ? { id: s.organization_id, tier: s.tier, role: s.role } : null;
+  return userActor(s.user_id, org, sessionId);
 }
 
 /** Verify an API key: offline checksum first, then the cache, then one indexed lookup. */
@@ -164,28 +186,12 @@ export async function actorFromApiKey(deps: Deps, key: string): Promise<Actor | 
       deps.log.warn({ err, keyId }, "could not update last_used_at"),
     );
   }
-  return {
-    kind: "api_key",
-    id: cached.keyId,
-    userId: cached.userId,
-    apiKeyId: cached.keyId,
-    orgId: cached.orgId,
-    orgTier: cached.orgTier,
-    role: null,
-    permissions: new Set(cached.scopes.filter((s): s is Permission => KNOWN.has(s))),
-    sessionId: null,
-  };
+  return keyActor(cached);
 }
 
 export async function me(deps: Deps, ctx: Ctx) {
   const userId = ctx.actor.userId;
-  const user = userId
-    ? await deps.db
-        .selectFrom("users")
-        .select(["id", "email", "name"])
-        .where("id", "=", userId)
-        .executeTakeFirst()
-    : undefined;
+  const user = userId ? await q.getUser(deps.db, userId) : undefined;
   const orgs = userId && ctx.actor.kind === "user" ? await q.membershipsOf(deps.db, userId) : [];
   return {
     actor: { kind: ctx.actor.kind, id: ctx.actor.id },
@@ -212,55 +218,21 @@ export const snapshotActor = (a: Actor): ActorSnapshot => ({ kind: a.kind, id: a
  */
 export async function actorForJob(deps: Deps, snap: ActorSnapshot): Promise<Actor> {
   if (snap.kind === "api_key") {
-    const row = await deps.db
-      .selectFrom("api_keys as k")
-      .innerJoin("organizations as o", "o.id", "k.organization_id")
-      .select([
-        "k.id",
-        "k.organization_id",
-        "k.created_by_user_id",
-        "k.scopes",
-        "k.expires_at",
-        "k.revoked_at",
-        "o.tier",
-      ])
-      .where("k.id", "=", snap.id)
-      .where("k.organization_id", "=", snap.orgId)
-      .executeTakeFirst();
+    const row = await q.findKeyInOrg(deps.db, snap.orgId, snap.id);
     const expired = row?.expires_at && new Date(row.expires_at).getTime() <= deps.clock.now().getTime();
     if (!row || row.revoked_at || expired)
       throw new AppError("forbidden", "The API key that started this job is no longer valid");
-    return {
-      kind: "api_key",
-      id: row.id,
-      userId: row.created_by_user_id,
-      apiKeyId: row.id,
+    return keyActor({
+      keyId: row.id,
       orgId: row.organization_id,
       orgTier: row.tier,
-      role: null,
-      permissions: new Set(row.scopes.filter((s): s is Permission => KNOWN.has(s))),
-      sessionId: null,
-    };
+      userId: row.created_by_user_id,
+      scopes: row.scopes,
+    });
   }
-  const m = await deps.db
-    .selectFrom("memberships as m")
-    .innerJoin("organizations as o", "o.id", "m.organization_id")
-    .select(["m.role", "o.tier"])
-    .where("m.user_id", "=", snap.id)
-    .where("m.organization_id", "=", snap.orgId)
-    .executeTakeFirst();
+  const m = await q.membershipWithTier(deps.db, snap.orgId, snap.id);
   if (!m) throw new AppError("forbidden", "The member who started this job has left the organization");
-  return {
-    kind: "user",
-    id: snap.id,
-    userId: snap.id,
-    apiKeyId: null,
-    orgId: snap.orgId,
-    orgTier: m.tier,
-    role: m.role,
-    permissions: rolePermissions[m.role],
-    sessionId: null,
-  };
+  return userActor(snap.id, { id: snap.orgId, tier: m.tier, role: m.role }, null);
 }
 
 /** The Ctx a job's work runs under: the re-resolved actor, and the job as the "request" in audit rows. */
