@@ -176,7 +176,11 @@ function genAiSpan(p: Prepared) {
   });
 }
 
-function finishGenAiSpan(span: ReturnType<typeof genAiSpan>, result: CompletionResult | null, err: unknown) {
+function finishGenAiSpan(
+  span: ReturnType<typeof genAiSpan>,
+  result: CompletionResult | null,
+  failure: { type: string; err: unknown } | null,
+) {
   if (!span) return;
   if (result) {
     span.setAttributes({
@@ -189,10 +193,42 @@ function finishGenAiSpan(span: ReturnType<typeof genAiSpan>, result: CompletionR
   }
   endSpan(
     span,
-    err
-      ? { type: err instanceof ProviderError ? err.kind : "upstream_error", message: (err as Error).message }
-      : undefined,
+    failure ? { type: failure.type, message: (failure.err as Error)?.message ?? failure.type } : undefined,
   );
+}
+
+const providerErrorType = (err: unknown): string =>
+  err instanceof ProviderError ? err.kind : "upstream_error";
+
+/**
+ * One provider call's telemetry, started when the call starts: its GenAI span, and at the end the
+ * duration/TTFT metrics and provider health. Both paths (complete and stream) finish through it.
+ */
+function trackCall(deps: Deps, p: Prepared) {
+  const start = performance.now();
+  const span = genAiSpan(p);
+  const traceId = currentTraceId();
+  let firstChunkAt: number | null = null;
+  return {
+    span,
+    firstChunk() {
+      if (firstChunkAt === null) firstChunkAt = performance.now();
+    },
+    /** errorType overrides the type derived from err (a client that went away is "cancelled") */
+    finish(result: CompletionResult | null, err: unknown, errorType?: string) {
+      const type = err === null ? null : (errorType ?? providerErrorType(err));
+      const ttftSeconds = firstChunkAt === null ? null : (firstChunkAt - start) / 1000;
+      if (span && ttftSeconds !== null) span.setAttribute("gen_ai.response.time_to_first_chunk", ttftSeconds);
+      finishGenAiSpan(span, result, type === null ? null : { type, err });
+      observeProviderCall(deps, {
+        model: p.state.model,
+        seconds: (performance.now() - start) / 1000,
+        ttftSeconds,
+        errorType: type,
+        traceId,
+      });
+    },
+  };
 }
 
 async function callProvider(deps: Deps, p: Prepared, signal?: AbortSignal) {
@@ -318,38 +354,23 @@ export async function runModelCall(deps: Deps, ctx: Ctx, input: ModelCallInput):
   const prepared = await prepare(deps, ctx, input, false);
   if ("replay" in prepared) return executionSummary(prepared.replay);
   let result: CompletionResult;
-  let callStart = 0;
   try {
     if (prepared.cached) {
       result = prepared.cached;
     } else {
       const { adapter, req } = await callProvider(deps, prepared);
-      callStart = performance.now();
-      const span = genAiSpan(prepared);
+      const tracked = trackCall(deps, prepared);
       try {
-        result = await withActiveSpan(span, () => adapter.complete(req));
+        result = await withActiveSpan(tracked.span, () => adapter.complete(req));
       } catch (err) {
-        finishGenAiSpan(span, null, err);
+        tracked.finish(null, err);
         throw err;
       }
-      finishGenAiSpan(span, result, null);
-      observeProviderCall(deps, {
-        model: prepared.state.model,
-        seconds: (performance.now() - callStart) / 1000,
-        ttftSeconds: null,
-        errorType: null,
-        traceId: currentTraceId(),
-      });
+      tracked.finish(result, null);
     }
   } catch (err) {
     if (err instanceof AppError) throw err;
     const failure = providerFailure(err);
-    observeProviderCall(deps, {
-      model: prepared.state.model,
-      seconds: callStart ? (performance.now() - callStart) / 1000 : 0,
-      ttftSeconds: null,
-      errorType: err instanceof ProviderError ? err.kind : "upstream_error",
-    });
     const view = await record(deps, prepared, {
       result: null,
       output: "",
@@ -411,34 +432,18 @@ export async function streamModelCall(
     let output = "";
     let ttftMs: number | null = null;
     let result: CompletionResult | null = null;
-    const callStart = performance.now();
-    let firstChunkAt: number | null = null;
-    const span = prepared.cached ? null : genAiSpan(prepared);
-    const traceId = currentTraceId();
-    const observe = (errorType: string | null, err?: unknown) => {
-      if (prepared.cached) return;
-      if (span && firstChunkAt !== null)
-        span.setAttribute("gen_ai.response.time_to_first_chunk", (firstChunkAt - callStart) / 1000);
-      finishGenAiSpan(span, errorType ? null : result, errorType ? (err ?? new Error(errorType)) : null);
-      observeProviderCall(deps, {
-        model: prepared.state.model,
-        seconds: (performance.now() - callStart) / 1000,
-        ttftSeconds: firstChunkAt === null ? null : (firstChunkAt - callStart) / 1000,
-        errorType,
-        traceId,
-      });
-    };
+    const tracked = prepared.cached ? null : trackCall(deps, prepared);
     try {
       if (prepared.cached) {
         result = prepared.cached;
         output = result.text;
         yield { type: "delta", text: result.text } as const;
       } else if (call) {
-        for await (const ev of withActiveSpanIterable(span, call.adapter.stream(call.req))) {
+        for await (const ev of withActiveSpanIterable(tracked?.span ?? null, call.adapter.stream(call.req))) {
           if (ev.type === "delta") {
             if (ttftMs === null) {
               ttftMs = deps.clock.now().getTime() - startedMs;
-              firstChunkAt = performance.now();
+              tracked?.firstChunk();
             }
             output += ev.text;
             yield { type: "delta", text: ev.text } as const;
@@ -457,13 +462,13 @@ export async function streamModelCall(
       const failure = signal.aborted
         ? new AppError("bad_request", "The client closed the connection")
         : providerFailure(err);
-      observe(signal.aborted ? "cancelled" : err instanceof ProviderError ? err.kind : "upstream_error", err);
+      tracked?.finish(null, err, signal.aborted ? "cancelled" : undefined);
       const usage = result?.usage ?? zeroUsage;
       const view = await record(deps, prepared, { result, output, usage, error: failure, ttftMs });
       yield { type: "error", error: failure, execution: view } as const;
       return;
     }
-    observe(null);
+    tracked?.finish(result, null);
     const view = await record(deps, prepared, { result, output, usage: result.usage, error: null, ttftMs });
     yield { type: "done", execution: view } as const;
   })();
