@@ -55,7 +55,7 @@ export async function detailedHealth(deps: Deps) {
       status: (q.dead > 0 ? "degraded" : "ok") as ComponentStatus,
       depth: q.queued,
       running: q.running,
-      dead: q.dead,
+      dead_last_24h: q.dead,
       oldest_queued_at: q.oldestQueuedAt?.toISOString() ?? null,
       oldest_queued_age_seconds: q.oldestQueuedAt
         ? Math.round((Date.now() - q.oldestQueuedAt.getTime()) / 1000)

@@ -124,7 +124,8 @@ export async function queueStats(db: Conn) {
   const r = await sql<{ queued: string; running: string; dead: string; oldest: Date | null }>`
     SELECT count(*) FILTER (WHERE status = 'queued')::text AS queued,
            count(*) FILTER (WHERE status = 'running')::text AS running,
-           count(*) FILTER (WHERE status = 'dead')::text AS dead,
+           -- recent dead jobs only: one old failure must not mark the queue degraded forever
+           count(*) FILTER (WHERE status = 'dead' AND finished_at > now() - interval '24 hours')::text AS dead,
            min(created_at) FILTER (WHERE status = 'queued') AS oldest
     FROM jobs WHERE status IN ('queued', 'running', 'dead')`.execute(db);
   const row = r.rows[0];
